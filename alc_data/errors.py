@@ -1,0 +1,66 @@
+"""The exceptions alc-data raises, grouped by what a caller can do about them.
+
+Every exception derives from :class:`AlcDataError`. Database errors are translated at the
+repository boundary by SQLSTATE code (never by message text) and chained with ``raise ... from``.
+"""
+
+from __future__ import annotations
+
+
+class AlcDataError(Exception):
+    """Root of every error raised by alc-data."""
+
+
+class ConfigError(AlcDataError):
+    """A setting is missing or invalid; the message names the environment variable."""
+
+
+class DataError(AlcDataError):
+    """Input data was rejected (bad value, naive datetime, unknown reference)."""
+
+
+class NaiveDatetimeError(DataError, ValueError):
+    """A datetime without a time zone reached a boundary that requires UTC-aware times."""
+
+
+class InvalidRowError(DataError):
+    """A row was rejected; ``row`` is the offending row and ``reason`` says why."""
+
+    def __init__(self, reason: str, row: object = None) -> None:
+        super().__init__(f"{reason}: {row!r}" if row is not None else reason)
+        self.reason = reason
+        self.row = row
+
+
+class UnknownReferenceError(DataError):
+    """A row refers to a contract or underlying that does not exist (SQLSTATE 23503)."""
+
+
+class DuplicateError(DataError):
+    """A unique key was violated (SQLSTATE 23505)."""
+
+
+class SchemaError(AlcDataError):
+    """The database schema is missing, outdated or of an unexpected backend."""
+
+
+class BackendUnavailableError(SchemaError):
+    """The requested storage backend (for example TimescaleDB) cannot be used here."""
+
+
+class DatabaseUnavailableError(AlcDataError):
+    """The database cannot be reached; the operation may be retried later."""
+
+
+class IBError(AlcDataError):
+    """Interactive Brokers (or the simulator) answered with an error."""
+
+    def __init__(self, code: int, message: str, req_id: int = -1) -> None:
+        super().__init__(f"IB error {code}: {message}")
+        self.code = code
+        self.message = message
+        self.req_id = req_id
+
+
+class PacingViolationError(IBError):
+    """IB error 162: a historical-data pacing rule was broken."""

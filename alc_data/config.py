@@ -1,0 +1,190 @@
+"""Settings: the only module that reads the environment.
+
+The environment names of the original documentation work as written (``DB_HOST``,
+``COLLECTION_INTERVAL_MS``, ...); new settings use the ``ALC_`` prefix. Settings are built on
+demand with :func:`load_settings`, never at import time. A bad value raises one
+:class:`~alc_data.errors.ConfigError` that names the variable; secrets never appear in a repr,
+a log line or an error message.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from alc_data.errors import ConfigError
+
+#: Fields whose input value must never be echoed in an error message.
+_SECRET_VARIABLES = frozenset({"DB_PASSWORD", "ALC_DATABASE_URL"})
+_POSTGRES_DRIVERS = frozenset({"", "asyncpg", "psycopg", "psycopg2", "psycopg_async"})
+
+
+class Backend(StrEnum):
+    """Storage backend chosen by the migrations (``ALC_BACKEND``)."""
+
+    AUTO = "auto"
+    TIMESCALE = "timescale"
+    POSTGRES = "postgres"
+
+
+class _Section(BaseSettings):
+    """A group of settings read from exact environment names (aliases), case-insensitively."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="", case_sensitive=False, extra="ignore", frozen=True, populate_by_name=True
+    )
+
+
+class DatabaseSettings(_Section):
+    """Where the data lives. With neither ``ALC_DATABASE_URL`` nor ``DB_HOST``, the embedded
+    PostgreSQL under ``ALC_DATA_DIR`` is used."""
+
+    url: SecretStr | None = Field(None, alias="ALC_DATABASE_URL")
+    host: str | None = Field(None, alias="DB_HOST", min_length=1)
+    port: int = Field(5432, alias="DB_PORT", ge=1, le=65535)
+    name: str = Field("options_arbitrage", alias="DB_NAME", min_length=1)
+    user: str = Field("trading_user", alias="DB_USER", min_length=1)
+    password: SecretStr | None = Field(None, alias="DB_PASSWORD")
+    backend: Backend = Field(Backend.AUTO, alias="ALC_BACKEND")
+    retention_days: int | None = Field(None, alias="ALC_RETENTION_DAYS", gt=0)
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("alc-data")), alias="ALC_DATA_DIR"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _parse_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        try:
+            url = make_url(value.get_secret_value())
+        except ArgumentError:
+            raise ValueError("is not a parseable database URL") from None
+        backend, _, driver = url.drivername.partition("+")
+        if backend not in ("postgresql", "postgres") or driver not in _POSTGRES_DRIVERS:
+            raise ValueError(
+                "must be a postgresql:// URL (drivers: asyncpg, psycopg), "
+                f"not {url.drivername}://"
+            )
+        return value
+
+    @property
+    def is_configured(self) -> bool:
+        """True when a server is configured; False means "use the embedded PostgreSQL"."""
+        return self.url is not None or self.host is not None
+
+    def sqlalchemy_url(self, driver: str = "asyncpg") -> URL:
+        """The configured server as an SQLAlchemy URL using ``driver``.
+
+        Raises:
+            ConfigError: no server is configured (the caller should start the embedded one).
+        """
+        if self.url is not None:
+            url = make_url(self.url.get_secret_value())
+        elif self.host is not None:
+            url = URL.create(
+                "postgresql",
+                username=self.user,
+                password=self.password.get_secret_value() if self.password else None,
+                host=self.host,
+                port=self.port,
+                database=self.name,
+            )
+        else:
+            raise ConfigError("no database configured: set ALC_DATABASE_URL or DB_HOST")
+        return with_driver(url, driver)
+
+
+def with_driver(url: URL | str, driver: str) -> URL:
+    """``url`` with its PostgreSQL driver replaced (``asyncpg``, ``psycopg``)."""
+    url = make_url(url) if isinstance(url, str) else url
+    return url.set(drivername=f"postgresql+{driver}")
+
+
+class CollectionSettings(_Section):
+    """How the collector and the loader choose and sample contracts."""
+
+    interval_ms: int = Field(100, alias="COLLECTION_INTERVAL_MS", gt=0)
+    expiry_range_days: int = Field(60, alias="EXPIRY_RANGE_DAYS", ge=0)
+    strike_range_percent: float = Field(0.20, alias="ALC_STRIKE_RANGE_PERCENT", gt=0, le=1)
+    max_market_data_lines: int = Field(100, alias="ALC_MAX_MARKET_DATA_LINES", gt=0)
+    include_greeks: bool = Field(True, alias="ALC_INCLUDE_GREEKS")
+    batch_size: int = Field(1000, alias="ALC_BATCH_SIZE", gt=0)
+    copy_chunk_rows: int = Field(50_000, alias="ALC_COPY_CHUNK_ROWS", gt=0)
+
+
+class ValidationSettings(_Section):
+    """Thresholds used by the validator and the quality report."""
+
+    max_spread_percent: float = Field(0.10, alias="MAX_SPREAD_PERCENT", gt=0, le=1)
+    stale_after_seconds: int = Field(300, alias="ALC_STALE_AFTER_SECONDS", gt=0)
+    gap_seconds: int = Field(300, alias="ALC_GAP_SECONDS", gt=0)
+    risk_free_rate: float = Field(0.04, alias="ALC_RISK_FREE_RATE", ge=-0.1, le=1)
+
+
+class IBSettings(_Section):
+    """Where Interactive Brokers (TWS, IB Gateway or the simulator) listens."""
+
+    host: str = Field("127.0.0.1", alias="ALC_IB_HOST", min_length=1)
+    port: int = Field(7497, alias="ALC_IB_PORT", ge=1, le=65535)
+    client_id: int = Field(1, alias="ALC_IB_CLIENT_ID", ge=0)
+
+
+class Settings(BaseModel):
+    """All settings, in sections. Build with :func:`load_settings`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    database: DatabaseSettings
+    collection: CollectionSettings
+    validation: ValidationSettings
+    ib: IBSettings
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment.
+
+    Args:
+        **overrides: values by environment name (``DB_HOST="db"``), taking precedence over the
+            environment; handy in tests and for the command line.
+
+    Raises:
+        ConfigError: one or more values are invalid; the message names each variable.
+    """
+    sections: dict[str, type[_Section]] = {
+        "database": DatabaseSettings,
+        "collection": CollectionSettings,
+        "validation": ValidationSettings,
+        "ib": IBSettings,
+    }
+    built: dict[str, _Section] = {}
+    problems: list[str] = []
+    for name, section in sections.items():
+        aliases = {f.alias for f in section.model_fields.values() if f.alias}
+        mine = {k: v for k, v in overrides.items() if k in aliases}
+        try:
+            built[name] = section(**mine)
+        except ValidationError as exc:
+            problems.extend(_describe(exc))
+    if problems:
+        raise ConfigError("invalid settings: " + "; ".join(problems))
+    return Settings.model_validate(built)
+
+
+def _describe(exc: ValidationError) -> list[str]:
+    """One line per error, naming the environment variable and never echoing a secret."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        variable = str(error["loc"][0]).upper() if error["loc"] else "?"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if variable not in _SECRET_VARIABLES and "input" in error:
+            message += f" (got {error['input']!r})"
+        lines.append(f"{variable}: {message}")
+    return lines

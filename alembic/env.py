@@ -1,0 +1,75 @@
+"""Alembic environment for alc-data.
+
+The URL comes from (first match): a connection handed in by alc-data itself
+(``config.attributes["connection"]``), ``config.attributes["url"]``, ``-x url=...``, then
+alc-data's Settings (``ALC_DATABASE_URL`` or ``DB_*``), and with nothing configured the embedded
+PostgreSQL. ``postgresql+asyncpg://`` and ``postgresql+psycopg://`` URLs both work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import alc_data.db.models  # noqa: F401  (registers the models on Base.metadata)
+from alc_data.db.base import Base
+from alc_data.db.migrate import include_name_filter, resolve_migration_url
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _configure(connection: Connection) -> None:
+    excluded = include_name_filter(connection)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        include_name=excluded,
+        compare_type=True,
+        transaction_per_migration=True,
+    )
+
+
+def _run(connection: Connection, *, owned: bool = True) -> None:
+    _configure(connection)
+    if owned and connection.in_transaction():
+        # The catalog read in _configure auto-began a transaction; end it so that Alembic's
+        # transaction_per_migration commits each revision itself.
+        connection.commit()
+    with context.begin_transaction():
+        context.run_migrations()
+    if owned and connection.in_transaction():
+        connection.commit()
+
+
+async def _run_async(url: str) -> None:
+    engine = create_async_engine(url, poolclass=pool.NullPool)
+    async with engine.connect() as connection:
+        await connection.run_sync(_run)
+    await engine.dispose()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection, owned=False)
+        return
+    url = resolve_migration_url(config)
+    if make_url(url).drivername.endswith("+asyncpg"):
+        asyncio.run(_run_async(url))
+    else:
+        engine = create_engine(url, poolclass=pool.NullPool)
+        with engine.connect() as connection:
+            _run(connection)
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit(
+        "alc-data migrations inspect the database; offline (--sql) mode is not supported"
+    )
+run_migrations_online()

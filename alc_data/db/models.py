@@ -230,9 +230,7 @@ class HistoryRequest(Base):
             "instrument_kind", "instrument_id", "what_to_show", "bar_size", "trading_day"
         ),
         CheckConstraint("instrument_kind IN ('option', 'stock')", name="instrument_kind"),
-        CheckConstraint(
-            "status IN ('done', 'empty', 'failed', 'unavailable')", name="status"
-        ),
+        CheckConstraint("status IN ('done', 'empty', 'failed', 'unavailable')", name="status"),
     )
 
     id: Mapped[int] = _identity()
@@ -360,9 +358,7 @@ class DataQualityMetric(Base):
 
     __tablename__ = "data_quality_metrics"
     __table_args__ = (
-        CheckConstraint(
-            "severity IN ('info', 'warning', 'invalid', 'critical')", name="severity"
-        ),
+        CheckConstraint("severity IN ('info', 'warning', 'invalid', 'critical')", name="severity"),
         Index(None, "check_timestamp"),
         Index(None, "run_id"),
     )
@@ -387,9 +383,7 @@ class BacktestRun(Base):
 
     __tablename__ = "backtest_runs"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('PENDING', 'RUNNING', 'COMPLETED', 'FAILED')", name="status"
-        ),
+        CheckConstraint("status IN ('PENDING', 'RUNNING', 'COMPLETED', 'FAILED')", name="status"),
     )
 
     run_id: Mapped[uuid.UUID] = mapped_column(

@@ -1,0 +1,176 @@
+"""The ``alc-data`` command line: the composition root that builds Settings, engines and clients.
+
+Every command accepts ``--json`` and then prints exactly one JSON object on stdout. Exit codes:
+0 success, 1 the command ran and found a problem (drift, failed check), 2 bad usage or
+configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from alc_data.config import Settings, load_settings
+from alc_data.db import migrate
+from alc_data.db.status import database_status, render_status
+from alc_data.errors import AlcDataError, ConfigError
+
+log = logging.getLogger("alc_data")
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
+    if args.json:
+        print(json.dumps(payload, default=str))
+    else:
+        print(text)
+
+
+def _url(settings: Settings) -> URL:
+    return migrate.settings_url(settings)
+
+
+def _where(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    url = _url(settings)
+    migrate.upgrade(url, args.revision)
+    status = asyncio.run(_status(url))
+    _emit(
+        args,
+        {"database": _where(url), "revision": status["revision"], "backend": status["backend"]},
+        f"upgraded {_where(url)} to {status['revision']} (backend: {status['backend']})",
+    )
+    return 0
+
+
+def db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    url = _url(settings)
+    migrate.downgrade(url, args.revision)
+    status = asyncio.run(_status(url))
+    _emit(
+        args,
+        {"database": _where(url), "revision": status["revision"]},
+        f"downgraded {_where(url)} to {status['revision'] or 'base'}",
+    )
+    return 0
+
+
+def db_current(args: argparse.Namespace, settings: Settings) -> int:
+    url = _url(settings)
+    status = asyncio.run(_status(url))
+    heads = migrate.heads()
+    payload = {
+        "database": _where(url),
+        "revision": status["revision"],
+        "head": heads[0] if len(heads) == 1 else heads,
+        "up_to_date": status["revision"] in heads,
+    }
+    state = "up to date" if payload["up_to_date"] else f"head is {payload['head']}"
+    _emit(args, payload, f"{status['revision'] or '(none)'} ({state})")
+    return 0
+
+
+def db_check(args: argparse.Namespace, settings: Settings) -> int:
+    url = _url(settings)
+    drift = migrate.check(url)
+    _emit(
+        args,
+        {"database": _where(url), "clean": drift is None, "drift": drift},
+        "no drift: the database matches the models" if drift is None else f"DRIFT: {drift}",
+    )
+    return 0 if drift is None else 1
+
+
+def db_status(args: argparse.Namespace, settings: Settings) -> int:
+    url = _url(settings)
+    status = asyncio.run(_status(url))
+    status["url"] = _where(url)
+    _emit(args, status, f"url        {status['url']}\n" + render_status(status))
+    return 0
+
+
+async def _status(url: URL) -> dict[str, Any]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await database_status(conn)
+    finally:
+        await engine.dispose()
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (exposed for tests and documentation)."""
+    parser = argparse.ArgumentParser(
+        prog="alc-data",
+        description="Capture, store, check and serve options market data for arbitrage "
+        "backtesting. With neither ALC_DATABASE_URL nor DB_HOST set, an embedded PostgreSQL "
+        "under ALC_DATA_DIR is used.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="schema migrations and database status")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = db_commands.add_parser("upgrade", help="migrate the schema (alembic upgrade)")
+    up.add_argument("revision", nargs="?", default="head", help="target revision (head)")
+    up.set_defaults(handler=db_upgrade)
+    down = db_commands.add_parser("downgrade", help="revert the schema (alembic downgrade)")
+    down.add_argument("revision", help="target revision, e.g. -1 or base")
+    down.set_defaults(handler=db_downgrade)
+    cur = db_commands.add_parser("current", help="show the schema revision")
+    cur.set_defaults(handler=db_current)
+    chk = db_commands.add_parser(
+        "check", help="compare the schema with the models (exit 1 on drift)"
+    )
+    chk.set_defaults(handler=db_check)
+    st = db_commands.add_parser(
+        "status", help="backend, partitions with sizes, rollups and row counts"
+    )
+    st.set_defaults(handler=db_status)
+    for sub in (up, down, cur, chk, st):
+        _add_json(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``alc-data`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if hasattr(args, "handler"):
+            settings = load_settings()
+            return int(args.handler(args, settings))
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"alc-data: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except AlcDataError as exc:
+        print(f"alc-data: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("alc-data: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""What ``alc-data db status`` reports: backend, revision, tables, partitions, rollups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alc_data.db.timeseries import ROLLUPS
+
+PLAIN_TABLES = (
+    "underlying_securities",
+    "option_chains",
+    "arbitrage_opportunities",
+    "corporate_actions",
+    "market_events",
+    "data_quality_metrics",
+    "backtest_runs",
+    "history_requests",
+)
+
+
+async def _scalar(conn: AsyncConnection, sql: str, **params: Any) -> Any:
+    return (await conn.execute(text(sql), params)).scalar()
+
+
+async def database_status(conn: AsyncConnection) -> dict[str, Any]:
+    """A JSON-ready description of the database's schema state and contents."""
+    revision = None
+    if await _scalar(conn, "SELECT to_regclass('alembic_version')") is not None:
+        revision = await _scalar(conn, "SELECT version_num FROM alembic_version")
+    status: dict[str, Any] = {
+        "server_version": await _scalar(conn, "SHOW server_version"),
+        "database": await _scalar(conn, "SELECT current_database()"),
+        "revision": revision,
+        "backend": None,
+    }
+    if await _scalar(conn, "SELECT to_regclass('alc_meta')") is None:
+        status["note"] = "schema not created: run `alc-data db upgrade`"
+        return status
+    rows = await conn.execute(text("SELECT key, value FROM alc_meta"))
+    meta: dict[str, str] = {row.key: row.value for row in rows}
+    status["backend"] = meta.get("backend")
+    status["meta"] = meta
+    if status["backend"] is None:
+        return status
+    status["compression"] = (
+        "columnstore" if status["backend"] == "timescale" else "none (plain PostgreSQL)"
+    )
+    status["tables"] = [
+        {"table": name, "rows": await _scalar(conn, f"SELECT count(*) FROM {name}")}
+        for name in PLAIN_TABLES
+    ]
+    stats = await conn.execute(
+        text(
+            "SELECT hypertable_name, chunk_interval::text AS chunk_interval, num_chunks, "
+            "compressed_chunks, compression_enabled, total_bytes, total_size "
+            "FROM hypertable_stats ORDER BY hypertable_name"
+        )
+    )
+    status["time_series"] = [
+        {
+            **_jsonable(dict(row._mapping)),
+            "rows": await _scalar(conn, f"SELECT count(*) FROM {row.hypertable_name}"),
+            "oldest": _iso(await _scalar(conn, f"SELECT min(time) FROM {row.hypertable_name}")),
+            "newest": _iso(await _scalar(conn, f"SELECT max(time) FROM {row.hypertable_name}")),
+        }
+        for row in stats
+    ]
+    parts = await conn.execute(text("SELECT * FROM partition_info ORDER BY tablename"))
+    status["partitions"] = [_jsonable(dict(row._mapping)) for row in parts]
+    status["rollups"] = [
+        {
+            "rollup": spec.name,
+            "source": spec.built_on or spec.source,
+            "bucket": spec.bucket,
+            "rows": await _scalar(conn, f"SELECT count(*) FROM {spec.name}"),
+            "newest_bucket": _iso(await _scalar(conn, f"SELECT max(bucket) FROM {spec.name}")),
+        }
+        for spec in ROLLUPS
+    ]
+    return status
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in row.items():
+        if isinstance(value, datetime):
+            out[key] = value.isoformat()
+        elif hasattr(value, "total_seconds"):
+            out[key] = str(value)
+        else:
+            out[key] = value
+    return out
+
+
+def render_status(status: dict[str, Any]) -> str:
+    """The status as text for a terminal."""
+    lines = [
+        f"database   {status.get('database')} (PostgreSQL {status.get('server_version')})",
+        f"revision   {status.get('revision') or '(none)'}",
+        f"backend    {status.get('backend') or '(not migrated)'}",
+    ]
+    if "note" in status:
+        lines.append(status["note"])
+    if not status.get("backend"):
+        return "\n".join(lines)
+    lines.append(f"compression {status['compression']}")
+    lines.append("\ntime-series tables")
+    lines.append(f"  {'table':<20} {'period':>8} {'parts':>6} {'rows':>12} {'size':>10}  newest")
+    for t in status["time_series"]:
+        lines.append(
+            f"  {t['hypertable_name']:<20} {t['chunk_interval']:>8} {t['num_chunks']:>6} "
+            f"{t['rows']:>12} {t['total_size']:>10}  {t['newest'] or '-'}"
+        )
+    lines.append("\nrollups")
+    for r in status["rollups"]:
+        lines.append(
+            f"  {r['rollup']:<20} {r['bucket']:>10} from {r['source']:<18} rows {r['rows']:>10}"
+            f"  newest {r['newest_bucket'] or '-'}"
+        )
+    lines.append("\ntables")
+    for t in status["tables"]:
+        lines.append(f"  {t['table']:<26} {t['rows']:>10} rows")
+    parts = status["partitions"]
+    lines.append(f"\npartitions ({len(parts)})")
+    for p in parts[-20:]:
+        lines.append(f"  {p['tablename']:<34} {p['range_start']}  {p['total_size']:>10}")
+    if len(parts) > 20:
+        lines.append(f"  ... and {len(parts) - 20} older (see --json)")
+    return "\n".join(lines)

@@ -1,0 +1,103 @@
+"""``alc-data db ...`` against a real server and against the embedded default."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL
+
+from alc_data.cli import build_parser, main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().out
+
+
+def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    code, out = _run(capsys, *argv, "--json")
+    return code, json.loads(out)
+
+
+@pytest.fixture
+def fresh_url(database_factory: Callable[[], URL], monkeypatch: pytest.MonkeyPatch) -> URL:
+    url = database_factory()
+    monkeypatch.setenv("ALC_DATABASE_URL", url.render_as_string(hide_password=False))
+    return url
+
+
+def test_db_commands_on_a_server(fresh_url: URL, capsys: pytest.CaptureFixture[str]) -> None:
+    code, status = _json(capsys, "db", "status")
+    assert code == 0 and status["revision"] is None and "upgrade" in status["note"]
+
+    code, up = _json(capsys, "db", "upgrade")
+    assert code == 0 and up["revision"] == "0002" and up["backend"] == "postgres"
+
+    code, current = _json(capsys, "db", "current")
+    assert current == {**current, "revision": "0002", "up_to_date": True}
+
+    code, check = _json(capsys, "db", "check")
+    assert code == 0 and check["clean"] is True
+
+    code, status = _json(capsys, "db", "status")
+    assert status["backend"] == "postgres"
+    assert {t["hypertable_name"] for t in status["time_series"]} == {
+        "market_data_ticks",
+        "stock_data_ticks",
+        "option_bars",
+        "stock_bars",
+    }
+    assert [r["rollup"] for r in status["rollups"]] == [
+        "market_data_1min",
+        "market_data_5min",
+        "stock_data_1min",
+    ]
+    assert all(t["rows"] == 0 for t in status["tables"])
+
+    code, text_out = _run(capsys, "db", "status")
+    assert "backend    postgres" in text_out and "market_data_ticks" in text_out
+
+    code, down = _json(capsys, "db", "downgrade", "base")
+    assert code == 0 and down["revision"] is None
+
+
+def test_bad_revision_is_a_clean_error(fresh_url: URL, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade", "nonexistent"]) == 1
+    assert "nonexistent" in capsys.readouterr().err
+
+
+def test_bad_setting_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ALC_DATABASE_URL", "mysql://x@y/z")
+    assert main(["db", "status"]) == 2
+    assert "ALC_DATABASE_URL" in capsys.readouterr().err
+
+
+def test_embedded_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("ALC_DATABASE_URL", "DB_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    tmp_path.chmod(0o755)
+    monkeypatch.setenv("ALC_DATA_DIR", str(tmp_path / "data"))
+    code, up = _json(capsys, "db", "upgrade")
+    assert code == 0 and up["backend"] == "postgres"
+    assert str(tmp_path / "data" / "pgdata").replace("/", "%2F") in up["database"]
+    code, status = _json(capsys, "db", "status")
+    assert status["revision"] == "0002" and status["database"] == "options_arbitrage"
+    code, check = _json(capsys, "db", "check")
+    assert check["clean"] is True
+    assert (tmp_path / "data" / "pgdata" / "PG_VERSION").exists()
+
+
+def test_help_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["db", "--help"])
+    out = capsys.readouterr().out
+    for action in ("upgrade", "downgrade", "current", "check", "status"):
+        assert action in out

@@ -70,8 +70,7 @@ class DatabaseSettings(_Section):
         backend, _, driver = url.drivername.partition("+")
         if backend not in ("postgresql", "postgres") or driver not in _POSTGRES_DRIVERS:
             raise ValueError(
-                "must be a postgresql:// URL (drivers: asyncpg, psycopg), "
-                f"not {url.drivername}://"
+                f"must be a postgresql:// URL (drivers: asyncpg, psycopg), not {url.drivername}://"
             )
         return value
 

@@ -9,6 +9,7 @@ PostgreSQL. ``postgresql+asyncpg://`` and ``postgresql+psycopg://`` URLs both wo
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from alembic import context
 from sqlalchemy import create_engine, pool
@@ -23,23 +24,19 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _configure(connection: Connection) -> None:
-    excluded = include_name_filter(connection)
+def _run(connection: Connection, *, owned: bool = True) -> None:
+    include_name = include_name_filter(connection)
+    if owned and connection.in_transaction():
+        # The catalog read above auto-began a transaction; end it before configuring, so that
+        # Alembic owns the transactions (one per revision, and autocommit blocks for TimescaleDB).
+        connection.commit()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        include_name=excluded,
+        include_name=include_name,
         compare_type=True,
         transaction_per_migration=True,
     )
-
-
-def _run(connection: Connection, *, owned: bool = True) -> None:
-    _configure(connection)
-    if owned and connection.in_transaction():
-        # The catalog read in _configure auto-began a transaction; end it so that Alembic's
-        # transaction_per_migration commits each revision itself.
-        connection.commit()
     with context.begin_transaction():
         context.run_migrations()
     if owned and connection.in_transaction():
@@ -53,6 +50,17 @@ async def _run_async(url: str) -> None:
     await engine.dispose()
 
 
+def _run_coroutine_to_end(url: str) -> None:
+    """Run the async migration, also when called from code that has an event loop running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_run_async(url))
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _run_async(url)).result()
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
@@ -60,7 +68,7 @@ def run_migrations_online() -> None:
         return
     url = resolve_migration_url(config)
     if make_url(url).drivername.endswith("+asyncpg"):
-        asyncio.run(_run_async(url))
+        _run_coroutine_to_end(url)
     else:
         engine = create_engine(url, poolclass=pool.NullPool)
         with engine.connect() as connection:

@@ -4,44 +4,58 @@ from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from alc_data.config import Backend
 from alc_data.errors import BackendUnavailableError
 
-#: The oldest TimescaleDB release alc-data supports (columnstore API, ``CALL`` policies).
-MIN_TIMESCALEDB = (2, 18)
 
-
-def timescaledb_available(conn: Connection) -> bool:
-    """True when ``CREATE EXTENSION timescaledb`` can succeed here (or it already exists)."""
-    installed = conn.execute(
-        text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")
+def timescaledb_version(conn: Connection) -> str | None:
+    """The installed TimescaleDB extension's version in this database, or None."""
+    version = conn.execute(
+        text("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
     ).scalar()
-    if installed:
+    return None if version is None else str(version)
+
+
+def create_timescaledb(conn: Connection) -> bool:
+    """Create the timescaledb extension if it can be; True when it exists afterwards.
+
+    Being listed in ``pg_available_extensions`` is not enough: the library must also load
+    (normally it is preloaded). The attempt runs in a savepoint so that a refusal leaves the
+    migration's transaction usable. It is not undone on success: some engines refuse to load
+    the library twice in one session.
+    """
+    if timescaledb_version(conn) is not None:
         return True
     available = conn.execute(
         text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
     ).scalar()
     if not available:
         return False
-    preload = conn.execute(text("SHOW shared_preload_libraries")).scalar() or ""
-    return "timescaledb" in str(preload)
+    try:
+        with conn.begin_nested():
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS timescaledb"))
+    except DBAPIError:
+        return False
+    return True
 
 
 def resolve_backend(conn: Connection, requested: Backend) -> Backend:
-    """The backend to build: ``requested``, or for ``auto`` TimescaleDB when it can be created.
+    """The backend to build: ``requested``, or for ``auto`` TimescaleDB when it can be created
+    (in which case the extension now exists).
 
     Raises:
         BackendUnavailableError: TimescaleDB was requested but cannot be created here.
     """
     if requested is Backend.POSTGRES:
         return Backend.POSTGRES
-    if timescaledb_available(conn):
+    if create_timescaledb(conn):
         return Backend.TIMESCALE
     if requested is Backend.TIMESCALE:
         raise BackendUnavailableError(
-            "ALC_BACKEND=timescale, but the timescaledb extension is not installed and "
-            "preloaded on this server (shared_preload_libraries); use ALC_BACKEND=postgres "
+            "ALC_BACKEND=timescale, but the timescaledb extension cannot be created here (it "
+            "must be installed and listed in shared_preload_libraries); use ALC_BACKEND=postgres "
             "or auto for native partitioning"
         )
     return Backend.POSTGRES

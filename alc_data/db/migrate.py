@@ -98,14 +98,17 @@ def include_name_filter(connection: Connection) -> Callable[[str | None, str, An
     return include_name
 
 
-def upgrade(url: URL | str, revision: str = "head") -> None:
-    """``alembic upgrade`` against ``url``.
+def upgrade(url: URL | str, revision: str = "head", *, backend: str | None = None) -> None:
+    """``alembic upgrade`` against ``url``; ``backend`` overrides ``ALC_BACKEND``.
 
     Raises:
         SchemaError: Alembic refused (unknown revision, ...).
     """
+    cfg = alembic_config(url)
+    if backend is not None:
+        cfg.attributes["backend"] = backend
     try:
-        command.upgrade(alembic_config(url), revision)
+        command.upgrade(cfg, revision)
     except CommandError as exc:
         raise SchemaError(f"upgrade to {revision!r} failed: {exc}") from exc
 

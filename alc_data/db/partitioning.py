@@ -180,6 +180,14 @@ CREATE TABLE {spec.name} (
 ) PARTITION BY RANGE (bucket)"""
 
 
+def bucket_expression(spec: Rollup, *, timescale: bool) -> str:
+    """The bucketing expression of a rollup over its source's time column."""
+    order_by = "bucket" if spec.built_on else "time"
+    if timescale:
+        return f"time_bucket('{spec.bucket}', {order_by})"
+    return f"date_bin('{spec.bucket}', {order_by}, '{BUCKET_ORIGIN}')"
+
+
 def rollup_select(spec: Rollup, *, timescale: bool) -> str:
     """The aggregate query of a rollup (without a window), shared with the TimescaleDB builder."""
     if spec.built_on is not None:
@@ -188,11 +196,7 @@ def rollup_select(spec: Rollup, *, timescale: bool) -> str:
         is_stock = spec.key_column == "underlying_id"
         columns = STOCK_BAR_COLUMNS if is_stock else OPTION_BAR_COLUMNS
         source, order_by = spec.source, "time"
-    bucket = (
-        f"time_bucket('{spec.bucket}', {order_by})"
-        if timescale
-        else f"date_bin('{spec.bucket}', {order_by}, '{BUCKET_ORIGIN}')"
-    )
+    bucket = bucket_expression(spec, timescale=timescale)
     return (
         f"SELECT {bucket} AS bucket, {spec.key_column},"
         f"{render_first_last(columns, order_by, timescale=timescale)}\n"

@@ -71,6 +71,9 @@ async def database_status(conn: AsyncConnection) -> dict[str, Any]:
     ]
     parts = await conn.execute(text("SELECT * FROM partition_info ORDER BY tablename"))
     status["partitions"] = [_jsonable(dict(row._mapping)) for row in parts]
+    if status["backend"] == "timescale":
+        status["jobs"] = await _rows(conn, _JOBS)
+        status["aggregates"] = await _rows(conn, _AGGREGATES)
     status["rollups"] = [
         {
             "rollup": spec.name,
@@ -82,6 +85,34 @@ async def database_status(conn: AsyncConnection) -> dict[str, Any]:
         for spec in ROLLUPS
     ]
     return status
+
+
+_JOBS = """
+SELECT j.job_id, j.proc_name::text AS proc_name, j.hypertable_name::text AS hypertable_name,
+       j.schedule_interval::text AS schedule_interval, j.config, j.scheduled, j.next_start,
+       s.last_run_started_at, s.last_successful_finish, s.last_run_status, s.total_runs,
+       s.total_failures
+FROM timescaledb_information.jobs j
+LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+ORDER BY j.job_id"""
+
+_AGGREGATES = """
+SELECT a.view_name::text AS view_name, a.materialized_only,
+       a.materialization_hypertable_name::text AS materialization_hypertable,
+       j.config ->> 'start_offset' AS refresh_start_offset,
+       j.config ->> 'end_offset' AS refresh_end_offset,
+       j.schedule_interval::text AS refresh_every,
+       s.last_successful_finish AS last_refresh
+FROM timescaledb_information.continuous_aggregates a
+LEFT JOIN timescaledb_information.jobs j
+  ON j.hypertable_name = a.view_name
+ AND j.proc_name = 'policy_refresh_continuous_aggregate'
+LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+ORDER BY a.view_name"""
+
+
+async def _rows(conn: AsyncConnection, sql: str) -> list[dict[str, Any]]:
+    return [_jsonable(dict(row._mapping)) for row in await conn.execute(text(sql))]
 
 
 def _iso(value: Any) -> Any:
@@ -112,6 +143,8 @@ def render_status(status: dict[str, Any]) -> str:
     if not status.get("backend"):
         return "\n".join(lines)
     lines.append(f"compression {status['compression']}")
+    compressed = sum(t["compressed_chunks"] for t in status["time_series"])
+    lines.append(f"compressed chunks {compressed}")
     lines.append("\ntime-series tables")
     lines.append(f"  {'table':<20} {'period':>8} {'parts':>6} {'rows':>12} {'size':>10}  newest")
     for t in status["time_series"]:
@@ -125,6 +158,20 @@ def render_status(status: dict[str, Any]) -> str:
             f"  {r['rollup']:<20} {r['bucket']:>10} from {r['source']:<18} rows {r['rows']:>10}"
             f"  newest {r['newest_bucket'] or '-'}"
         )
+    if "aggregates" in status:
+        lines.append("\ncontinuous aggregates (refresh window: start offset .. end offset)")
+        for a in status["aggregates"]:
+            lines.append(
+                f"  {a['view_name']:<20} real-time {not a['materialized_only']!s:<5} "
+                f"window {a['refresh_start_offset']} .. {a['refresh_end_offset']} "
+                f"every {a['refresh_every']}  last refresh {a['last_refresh'] or 'never'}"
+            )
+        lines.append("\njobs")
+        for j in status["jobs"]:
+            lines.append(
+                f"  {j['job_id']:>5} {j['proc_name']:<36} {j['hypertable_name'] or '-':<28} "
+                f"every {j['schedule_interval']:<10} last {j['last_run_status'] or 'never run'}"
+            )
     lines.append("\ntables")
     for t in status["tables"]:
         lines.append(f"  {t['table']:<26} {t['rows']:>10} rows")

@@ -10,6 +10,9 @@ import pytest
 from sqlalchemy.engine import URL
 
 from alc_data.cli import build_parser, main
+from alc_data.db import migrate
+
+HEAD = migrate.heads()[0]
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -34,10 +37,10 @@ def test_db_commands_on_a_server(fresh_url: URL, capsys: pytest.CaptureFixture[s
     assert code == 0 and status["revision"] is None and "upgrade" in status["note"]
 
     code, up = _json(capsys, "db", "upgrade")
-    assert code == 0 and up["revision"] == "0002" and up["backend"] == "postgres"
+    assert code == 0 and up["revision"] == HEAD and up["backend"] == "postgres"
 
     code, current = _json(capsys, "db", "current")
-    assert current == {**current, "revision": "0002", "up_to_date": True}
+    assert current == {**current, "revision": HEAD, "up_to_date": True}
 
     code, check = _json(capsys, "db", "check")
     assert code == 0 and check["clean"] is True
@@ -88,7 +91,7 @@ def test_embedded_default(
     assert code == 0 and up["backend"] == "postgres"
     assert str(tmp_path / "data" / "pgdata").replace("/", "%2F") in up["database"]
     code, status = _json(capsys, "db", "status")
-    assert status["revision"] == "0002" and status["database"] == "options_arbitrage"
+    assert status["revision"] == HEAD and status["database"] == "options_arbitrage"
     code, check = _json(capsys, "db", "check")
     assert check["clean"] is True
     assert (tmp_path / "data" / "pgdata" / "PG_VERSION").exists()

@@ -1,37 +1,31 @@
-"""Time-series tables (ticks, bars) on the backend chosen for this database.
+"""Time-series tables (ticks, bars) on the backend recorded by revision 0002.
 
-On plain PostgreSQL the tick tables are range-partitioned by UTC day and the bar tables by UTC
-month, with rollup tables, monitoring views and maintenance functions from
-``alc_data.db.partitioning``. The backend is chosen once from ``ALC_BACKEND`` (``auto`` uses
-TimescaleDB when the extension can be created) and recorded in ``alc_meta``.
+- plain PostgreSQL: tick tables range-partitioned by UTC day, bar tables by UTC month, rollup
+  tables, monitoring views and maintenance functions (``alc_data.db.partitioning``);
+- TimescaleDB: hypertables with columnstore and its policy, continuous aggregates created
+  WITH NO DATA outside a transaction block, refresh and retention policies, and the same views
+  and functions over ``timescaledb_information`` (``alc_data.db.timescale``).
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import context, op
+from alembic import op
 
 from alc_data.config import Backend, load_settings
-from alc_data.db import partitioning
-from alc_data.db.backend import recorded_backend, resolve_backend, write_meta
+from alc_data.db import partitioning, timescale
+from alc_data.db.backend import recorded_backend
 
-revision: str = "0002"
-down_revision: str | Sequence[str] | None = "0001"
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = ("market_data_ticks", "stock_data_ticks", "option_bars", "stock_bars")
-
-
-def _requested_backend() -> Backend:
-    requested = context.config.attributes.get("backend")
-    if requested is not None:
-        return Backend(requested)
-    return load_settings().database.backend
 
 
 def _create_tables(**kw: Any) -> None:
@@ -155,29 +149,39 @@ def _create_tables(**kw: Any) -> None:
     )
 
 
-def upgrade() -> None:
-    """Create the time-series tables on the chosen backend."""
-    conn = op.get_bind()
-    backend = resolve_backend(conn, _requested_backend())
-    if backend is Backend.TIMESCALE:
-        from alc_data.errors import BackendUnavailableError
+def _upgrade_timescale(conn: sa.Connection) -> None:
+    _create_tables()
+    for statement in timescale.table_statements():
+        op.execute(statement)
+    # TimescaleDB refuses to create continuous aggregates inside a transaction block.
+    with op.get_context().autocommit_block():
+        for statement in timescale.aggregate_statements():
+            op.execute(statement)
+    for statement in timescale.policy_statements(load_settings().database.retention_days):
+        op.execute(statement)
 
-        raise BackendUnavailableError(
-            "this version of alc-data cannot build the TimescaleDB backend yet; "
-            "set ALC_BACKEND=postgres"
-        )
+
+def upgrade() -> None:
+    """Create the time-series tables on the recorded backend."""
+    conn = op.get_bind()
+    backend = recorded_backend(conn)
+    if backend is Backend.TIMESCALE:
+        _upgrade_timescale(conn)
+        return
     _create_tables(postgresql_partition_by="RANGE (time)")
     for statement in partitioning.upgrade_statements():
         op.execute(statement)
-    write_meta(conn, "backend", backend.value)
 
 
 def downgrade() -> None:
     """Drop the time-series tables and everything the backend added for them."""
-    conn = op.get_bind()
-    if recorded_backend(conn) is Backend.POSTGRES:
+    backend = recorded_backend(op.get_bind())
+    if backend is Backend.TIMESCALE:
+        with op.get_context().autocommit_block():
+            for statement in timescale.downgrade_statements():
+                op.execute(statement)
+    else:
         for statement in partitioning.downgrade_statements():
             op.execute(statement)
     for table in reversed(TABLES):
         op.drop_table(table)
-    op.execute("DELETE FROM alc_meta WHERE key = 'backend'")

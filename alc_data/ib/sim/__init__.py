@@ -1,0 +1,31 @@
+"""A TWS-protocol simulator of an options market, for the real ib_async client.
+
+Start it in a test with :class:`SimServer` (``port=0`` picks a free port), query the same
+:class:`MarketModel` the server streams from, and script faults through ``server.faults``.
+Run it standalone with ``alc-data sim serve`` or ``python -m alc_data.ib.sim``.
+"""
+
+from __future__ import annotations
+
+from alc_data.ib.sim.clock import SimClock
+from alc_data.ib.sim.faults import Faults
+from alc_data.ib.sim.history import HistoryError
+from alc_data.ib.sim.instruments import UNDERLYINGS, OptionSpec, UnderlyingSpec
+from alc_data.ib.sim.model import Bar, MarketModel, Quote
+from alc_data.ib.sim.protocol import SERVER_VERSION
+from alc_data.ib.sim.server import SimConfig, SimServer
+
+__all__ = [
+    "SERVER_VERSION",
+    "UNDERLYINGS",
+    "Bar",
+    "Faults",
+    "HistoryError",
+    "MarketModel",
+    "OptionSpec",
+    "Quote",
+    "SimClock",
+    "SimConfig",
+    "SimServer",
+    "UnderlyingSpec",
+]

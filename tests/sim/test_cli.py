@@ -1,0 +1,90 @@
+"""``python -m alc_data.ib.sim serve`` and the ``sim`` command group."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import sys
+
+import pytest
+from ib_async import IB
+
+from alc_data.ib.sim.cli import register, serve
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_register_adds_sim_serve() -> None:
+    parser = argparse.ArgumentParser(prog="alc-data")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["sim", "serve", "--port", "7000", "--seed", "3", "--lines", "5", "--calendar"]
+    )
+    assert (args.port, args.seed, args.lines, args.calendar, args.host) == (
+        7000,
+        3,
+        5,
+        True,
+        "127.0.0.1",
+    )
+    assert args.func is serve
+
+
+async def test_module_serves_until_ctrl_c() -> None:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "alc_data.ib.sim",
+        "serve",
+        "--port",
+        str(port),
+        "--seed",
+        "5",
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stderr is not None
+    try:
+        line = await asyncio.wait_for(proc.stderr.readline(), 10)
+        assert b"IB simulator ready on 127.0.0.1:%d" % port in line
+        ib = IB()
+        await ib.connectAsync("127.0.0.1", port, clientId=9)
+        assert ib.isConnected()
+        ib.disconnect()
+        proc.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
+        rest = await proc.stderr.read()
+        assert b"Traceback" not in rest and b"stopped" in rest
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_module_stops_cleanly_on_sigterm() -> None:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "alc_data.ib.sim", "--port", str(port), "--calendar",
+        stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stderr is not None
+    try:
+        line = await asyncio.wait_for(proc.stderr.readline(), 10)
+        assert b"NYSE calendar" in line
+        proc.terminate()
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
+        assert b"stopped" in await proc.stderr.read()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -1,0 +1,177 @@
+"""The market model on its own: determinism, listings, prices, greeks and bars."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alc_data.ib.sim import MarketModel, SimClock
+from alc_data.ib.sim.history import HistoryError
+from alc_data.ib.sim.instruments import is_monthly
+from alc_data.ib.sim.pricing import bs_price, implied_vol
+
+FROZEN_AT = datetime(2026, 11, 18, 16, 0, 7, tzinfo=UTC)  # a Wednesday, 11:00 New York
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture
+def model() -> MarketModel:
+    return MarketModel(7, clock=SimClock(FROZEN_AT))
+
+
+def atm(model: MarketModel, symbol: str, expiry: date) -> float:
+    spot = model.path(symbol).price(FROZEN_AT.timestamp())
+    return min(model.strikes(symbol, expiry), key=lambda k: abs(k - spot))
+
+
+def test_same_seed_same_market_other_seed_other_market() -> None:
+    a, b, c = (MarketModel(s, clock=SimClock(FROZEN_AT)) for s in (7, 7, 8))
+    assert a.quote(756733, FROZEN_AT) == b.quote(756733, FROZEN_AT)
+    assert a.quote(756733, FROZEN_AT).last != c.quote(756733, FROZEN_AT).last
+    bars_a = a.bars(756733, duration="2 D", bar_size="5 mins", what_to_show="TRADES")
+    assert bars_a == b.bars(756733, duration="2 D", bar_size="5 mins", what_to_show="TRADES")
+
+
+def test_realistic_prices(model: MarketModel) -> None:
+    for day in range(0, 730, 30):
+        at = FROZEN_AT - timedelta(days=day)
+        assert 400 < model.quote(756733, at).last < 700  # SPY
+        assert 4000 < model.quote(416904, at).last < 7000  # SPX
+
+
+def test_weekly_and_monthly_listings(model: MarketModel) -> None:
+    listed = model.expirations("SPY", date(2026, 11, 18))
+    weeklies = [e for e in listed if not is_monthly(e)]
+    monthlies = [e for e in listed if is_monthly(e)]
+    assert listed[0] == date(2026, 11, 20)
+    assert len(weeklies) >= 4 and all(e <= date(2026, 12, 31) for e in weeklies)
+    assert len(monthlies) >= 12 and max(monthlies) <= date(2027, 11, 18)
+    assert date(2026, 4, 2) in model.expirations("SPY", date(2026, 3, 30))  # Good Friday -> Thu
+    assert model.expirations("SPY", date(2025, 1, 6))[0] == date(2025, 1, 10)
+    strikes = model.strikes("SPY", listed[1])
+    assert all(b - a == 1.0 for a, b in pairwise(strikes))
+    assert all(k % 5 == 0 for k in model.strikes("SPX", listed[1]))
+
+
+def test_option_quotes_are_consistent(model: MarketModel) -> None:
+    expiry = model.expirations("SPY", FROZEN_AT.date())[3]
+    k = atm(model, "SPY", expiry)
+    call = model.option("SPY", expiry, k, "C")
+    put = model.option("SPY", expiry, k, "P")
+    assert call and put
+    qc, qp = model.quote(call.con_id, FROZEN_AT), model.quote(put.con_id, FROZEN_AT)
+    assert qc.greeks and qp.greeks
+    for q in (qc, qp):
+        assert q.bid is not None and q.ask is not None and q.greeks is not None
+        assert 0 < q.bid < q.greeks.price < q.ask
+        assert q.open_interest and q.open_interest > 0
+    assert 0.4 < qc.greeks.delta < 0.6 and -0.6 < qp.greeks.delta < -0.4
+    assert qc.greeks.delta - qp.greeks.delta == pytest.approx(
+        math.exp(-0.013 * model.time_to_expiry(call, FROZEN_AT)), rel=1e-6
+    )
+    t = model.time_to_expiry(call, FROZEN_AT)
+    parity = qc.und_price * math.exp(-0.013 * t) - k * math.exp(-model.rate * t)
+    assert qc.bid - qp.ask <= parity <= qc.ask - qp.bid
+    # the model's implied vol reprices the model price
+    iv = implied_vol("C", qc.greeks.price, qc.und_price, k, t, model.rate, 0.013, 0.3)
+    assert iv == pytest.approx(qc.greeks.iv, abs=1e-4)
+    assert bs_price("C", qc.und_price, k, t, model.rate, 0.013, qc.greeks.iv) == pytest.approx(
+        qc.greeks.price, abs=1e-6
+    )
+
+
+def test_smile_spreads_and_zero_bids(model: MarketModel) -> None:
+    expiry = model.expirations("SPY", FROZEN_AT.date())[2]
+    strikes = model.strikes("SPY", expiry)
+    k0 = atm(model, "SPY", expiry)
+    quotes = {
+        k: model.quote(model.option("SPY", expiry, k, "P").con_id, FROZEN_AT)  # type: ignore[union-attr]
+        for k in (strikes[0], k0 - 20, k0)
+    }
+    far, otm, at_money = quotes[strikes[0]], quotes[k0 - 20], quotes[k0]
+    assert far.implied_vol > otm.implied_vol > at_money.implied_vol  # put skew
+    assert far.bid == 0.0 and far.bid_size == 0 and far.bid_greeks is None
+    assert far.ask is not None and far.ask > 0
+    rel = [(q.ask - q.bid) / q.mid for q in (otm, at_money)]  # type: ignore[operator]
+    assert rel[0] > rel[1]
+
+
+def test_option_bars_have_consistent_ohlc_and_start_at_the_quote(model: MarketModel) -> None:
+    expiry = model.expirations("QQQ", FROZEN_AT.date())[1]
+    option = model.option("QQQ", expiry, atm(model, "QQQ", expiry), "C")
+    assert option
+    for what in ("MIDPOINT", "BID", "ASK", "BID_ASK", "TRADES"):
+        bars = model.bars(option.con_id, duration="3600 S", bar_size="1 min", what_to_show=what)
+        assert bars, what
+        for bar in bars:
+            assert bar.low <= min(bar.open, bar.close) <= max(bar.open, bar.close) <= bar.high
+    mid_bars = model.bars(
+        option.con_id, duration="600 S", bar_size="1 min", what_to_show="MIDPOINT"
+    )
+    first = model.quote(option.con_id, mid_bars[0].time)
+    assert mid_bars[0].open == pytest.approx(first.mid, abs=1e-3)
+
+
+def test_history_semantics(model: MarketModel) -> None:
+    daily = model.bars(
+        756733, duration="1 M", bar_size="1 day", what_to_show="TRADES", use_rth=True
+    )
+    assert 19 <= len(daily) <= 23
+    assert all(b.time.weekday() < 5 for b in daily)
+    rth = model.bars(
+        756733,
+        end="20261117 16:00:00 US/Eastern",
+        duration="1 D",
+        bar_size="1 min",
+        what_to_show="MIDPOINT",
+        use_rth=True,
+    )
+    assert len(rth) == 390 and rth[0].time == datetime(2026, 11, 17, 14, 30, tzinfo=UTC)
+    allday = model.bars(
+        756733, end="20261117-21:00:00", duration="1 D", bar_size="1 hour", what_to_show="BID_ASK"
+    )
+    assert len(allday) == 24
+    with pytest.raises(HistoryError) as info:
+        model.bars(756733, end="20200101-00:00:00", duration="1 D", bar_size="1 min")
+    assert info.value.code == 162
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    offset=st.integers(0, 700 * 86_400),
+    moneyness=st.floats(-0.1, 0.1),
+    symbol=st.sampled_from(["SPY", "QQQ", "AAPL", "IWM", "SPX"]),
+    right=st.sampled_from(["C", "P"]),
+    nth=st.integers(0, 3),
+)
+def test_quotes_and_bars_are_sane_everywhere(
+    offset: int, moneyness: float, symbol: str, right: str, nth: int
+) -> None:
+    at = FROZEN_AT - timedelta(seconds=offset)
+    model = MarketModel(3, clock=SimClock(at))
+    expiry = model.expirations(symbol, at.date())[nth]
+    spot = model.path(symbol).price(at.timestamp())
+    strike = min(model.strikes(symbol, expiry), key=lambda k: abs(k - spot * (1 + moneyness)))
+    option = model.option(symbol, expiry, strike, right)
+    assert option and model.contract(option.con_id) == option
+    q = model.quote(option.con_id, at)
+    assert q.bid is not None and q.ask is not None and q.greeks is not None
+    assert 0.0 <= q.bid < q.ask and (q.bid_size == 0) == (q.bid == 0.0)
+    assert q.bid <= q.greeks.price <= q.ask
+    assert -1.0 <= q.greeks.delta <= 1.0 and q.greeks.gamma >= 0 and q.greeks.vega >= 0
+    for what in ("BID_ASK", "MIDPOINT", "TRADES"):
+        try:
+            bars = model.bars(
+                option.con_id, duration="1800 S", bar_size="5 mins", what_to_show=what
+            )
+        except HistoryError as exc:  # an option listed minutes ago, or no trades
+            assert exc.code == 162
+            continue
+        for b in bars:
+            assert b.low <= min(b.open, b.close) <= max(b.open, b.close) <= b.high

@@ -64,3 +64,30 @@ class IBError(AlcDataError):
 
 class PacingViolationError(IBError):
     """IB error 162: a historical-data pacing rule was broken."""
+
+
+class CheckViolationError(DataError):
+    """A row broke a CHECK constraint (SQLSTATE 23514); ``constraint`` names it when known."""
+
+    def __init__(self, message: str, constraint: str | None = None) -> None:
+        super().__init__(message)
+        self.constraint = constraint
+
+
+class PartitionMissingError(CheckViolationError):
+    """No partition accepts the row's time (SQLSTATE 23514 without a constraint name).
+
+    Write paths create partitions before writing; this means one was dropped under them.
+    """
+
+
+class UnknownRowReferenceError(InvalidRowError, UnknownReferenceError):
+    """A written row names a contract or underlying that does not exist."""
+
+
+class RowsNotWrittenError(DatabaseUnavailableError):
+    """A flush failed; ``kept`` rows stay queued in the writer and are retried on the next one."""
+
+    def __init__(self, message: str, kept: int) -> None:
+        super().__init__(message)
+        self.kept = kept

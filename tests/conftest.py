@@ -102,7 +102,8 @@ async def clean_db(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
         partitions = await conn.execute(
             text(
                 "SELECT relname FROM pg_class "
-                "WHERE relispartition AND relnamespace = 'public'::regnamespace"
+                "WHERE relispartition AND relkind IN ('r', 'p') "
+                "AND relnamespace = 'public'::regnamespace"
             )
         )
         for name in partitions.scalars().all():

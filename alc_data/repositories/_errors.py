@@ -1,0 +1,121 @@
+"""Translating driver errors into :mod:`alc_data.errors` types, by SQLSTATE (never by text).
+
+Both SQLAlchemy's wrapped errors (``DBAPIError`` whose ``orig`` carries ``sqlstate``) and raw
+asyncpg errors (the COPY path) arrive here. Callers use ``raise translate(exc) from exc`` or the
+:func:`translating` context manager.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import asyncpg
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from alc_data.errors import (
+    AlcDataError,
+    CheckViolationError,
+    DatabaseUnavailableError,
+    DataError,
+    DuplicateError,
+    PartitionMissingError,
+    SchemaError,
+    UnknownReferenceError,
+)
+
+#: SQLSTATE classes / codes that mean "the database cannot be reached right now".
+_UNAVAILABLE_CLASSES = ("08",)
+_UNAVAILABLE_CODES = frozenset({"57P01", "57P02", "57P03", "53300", "53400"})
+#: Transient conflicts a caller may simply retry.
+RETRYABLE_CODES = frozenset({"40001", "40P01"})
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of ``exc`` or of the driver error it wraps, if any."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        code = getattr(current, "sqlstate", None)
+        if isinstance(code, str) and code:
+            return code
+        nxt = getattr(current, "orig", None) if isinstance(current, DBAPIError) else None
+        current = nxt if isinstance(nxt, BaseException) else current.__cause__
+    return None
+
+
+def _constraint(exc: BaseException) -> str | None:
+    current: BaseException | None = exc
+    while current is not None:
+        name = getattr(current, "constraint_name", None)
+        if isinstance(name, str):
+            return name
+        current = current.__cause__
+    return None
+
+
+def _is_connection_failure(exc: BaseException) -> bool:
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(
+            current,
+            OSError
+            | asyncio.TimeoutError
+            | asyncpg.exceptions.ConnectionDoesNotExistError
+            | asyncpg.exceptions.PostgresConnectionError,
+        ):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__
+    return False
+
+
+def translate(exc: BaseException) -> AlcDataError:
+    """The :mod:`alc_data.errors` exception that describes ``exc``.
+
+    ``23505`` -> DuplicateError, ``23503`` -> UnknownReferenceError, ``23514`` ->
+    CheckViolationError (PartitionMissingError when no constraint is named), ``22xxx``/``23xxx``
+    -> DataError, ``42P01``/``42703``/``3F000`` -> SchemaError, connection failures ->
+    DatabaseUnavailableError. An ``AlcDataError`` (for example a NaiveDatetimeError raised while
+    binding a parameter) is returned unchanged.
+    """
+    if isinstance(exc, AlcDataError):
+        return exc
+    if isinstance(exc, StatementError) and isinstance(exc.orig, AlcDataError):
+        return exc.orig
+    code = sqlstate(exc)
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if code is None:
+        if _is_connection_failure(exc):
+            return DatabaseUnavailableError(f"database unavailable: {text}")
+        return DataError(text)
+    if code == "23505":
+        return DuplicateError(text)
+    if code == "23503":
+        return UnknownReferenceError(text)
+    if code == "23514":
+        constraint = _constraint(exc)
+        if constraint is None:
+            return PartitionMissingError(text)
+        return CheckViolationError(text, constraint)
+    if code.startswith(_UNAVAILABLE_CLASSES) or code in _UNAVAILABLE_CODES:
+        return DatabaseUnavailableError(f"database unavailable ({code}): {text}")
+    if code in {"42P01", "42703", "3F000", "42883"}:
+        return SchemaError(f"schema problem ({code}): {text}; is the database migrated?")
+    if code.startswith(("22", "23")):
+        return DataError(f"({code}) {text}")
+    return AlcDataError(f"database error ({code}): {text}")
+
+
+@contextmanager
+def translating() -> Iterator[None]:
+    """Re-raise driver errors inside the block as :mod:`alc_data.errors` types."""
+    try:
+        yield
+    except (DBAPIError, StatementError, asyncpg.PostgresError, OSError) as exc:
+        raise translate(exc) from exc
+    except asyncpg.InterfaceError as exc:
+        raise translate(exc) from exc

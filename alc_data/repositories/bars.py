@@ -1,0 +1,218 @@
+"""History bars as stored, and quote bars of any interval >= 1 minute for the backtest.
+
+``bars(contract_id, interval=..., start=..., end=...)`` answers from the ticks where ticks exist
+(aggregated over the requested window directly, the equivalent of TimescaleDB's real-time
+aggregation, so backfilled ticks are never missed) and from stored BID_ASK history bars where no
+tick exists in a bucket; each :class:`QuoteBar` says which (``source``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alc_data.db.partitioning import BUCKET_ORIGIN
+from alc_data.db.timeseries import OPTION_BAR_COLUMNS, render_first_last
+from alc_data.errors import DataError
+from alc_data.repositories._errors import translating
+from alc_data.repositories.base import PartitionedWrites, aware, insert_rows
+from alc_data.repositories.copy_target import RowChecker
+from alc_data.repositories.corporate_actions import CorporateActionRepository
+from alc_data.repositories.quote_bars import roll_up_stored
+from alc_data.repositories.rows import OptionBarRow, QuoteBar, StockBarRow
+from alc_data.repositories.writers import OptionBarWriter, StockBarWriter
+
+_UNITS = {"sec": 1, "secs": 1, "min": 60, "mins": 60, "hour": 3600, "hours": 3600}
+_BAR_PRICES = ("open", "high", "low", "close", "wap")
+SOURCES = ("auto", "ticks", "bars")
+
+_TICK_BARS_SQL = f"""
+SELECT date_bin(CAST(:step AS interval), time, TIMESTAMPTZ '{BUCKET_ORIGIN}') AS bucket,
+{render_first_last(OPTION_BAR_COLUMNS, "time", timescale=False)}
+FROM market_data_ticks
+WHERE contract_id = :contract_id AND time >= :start AND time < :end
+GROUP BY 1 ORDER BY 1
+"""
+
+
+def bar_size_seconds(bar_size: str) -> int | None:
+    """Seconds in an IB bar size (``"1 min"``, ``"5 mins"``, ``"1 hour"``); None for days+."""
+    match = re.fullmatch(r"\s*(\d+)\s*([a-z]+)\s*", bar_size.lower())
+    if match is None or match.group(2) not in _UNITS:
+        return None
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def interval_of(interval: timedelta | str) -> timedelta:
+    """A quote-bar interval: a timedelta or an IB bar size, whole minutes, at least 1 minute."""
+    if isinstance(interval, str):
+        seconds = bar_size_seconds(interval)
+        if seconds is None:
+            raise DataError(f"unsupported interval {interval!r}")
+        interval = timedelta(seconds=seconds)
+    seconds_f = interval.total_seconds()
+    if seconds_f < 60 or seconds_f % 60:
+        raise DataError(f"interval must be a whole number of minutes >= 1, got {interval}")
+    return interval
+
+
+class _BarTable:
+    _table: str
+    _key: str
+    _row_type: type[OptionBarRow] | type[StockBarRow]
+    _checker: RowChecker
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._partitions = PartitionedWrites(session)
+
+    async def _stored(
+        self, key: int, bar_size: str, what_to_show: str, start: datetime, end: datetime
+    ) -> list[Any]:
+        cols = ", ".join(self._row_type._fields)
+        sql = (
+            f"SELECT {cols} FROM {self._table} WHERE {self._key} = :key "
+            "AND what_to_show = :what AND bar_size = :size AND time >= :start AND time < :end "
+            "ORDER BY time"
+        )
+        params = {
+            "key": key,
+            "what": what_to_show,
+            "size": bar_size,
+            "start": aware(start, "start"),
+            "end": aware(end, "end"),
+        }
+        with translating():
+            return list((await self.session.execute(text(sql), params)).all())
+
+    async def add_many(self, rows: Sequence[tuple[object, ...]]) -> int:
+        """Insert a few bars in the caller's transaction (existing ones are left as they are);
+        returns how many were new. Bulk loads go through the bar writers."""
+        if not rows:
+            return 0
+        checked = [self._checker.coerce(r) for r in rows]
+        for row in checked:
+            self._checker.check(row)
+        await self._partitions.ensure(self._table, [r[3] for r in checked])
+        return await insert_rows(self.session, self._table, checked)
+
+
+class OptionBarRepository(_BarTable):
+    """``option_bars`` as stored, and quote bars of any interval (ticks or stored bars)."""
+
+    _table = "option_bars"
+    _key = "contract_id"
+    _row_type = OptionBarRow
+    _checker = RowChecker(OptionBarWriter.target)
+
+    async def stored(
+        self,
+        contract_id: int,
+        *,
+        bar_size: str,
+        what_to_show: str,
+        start: datetime,
+        end: datetime,
+    ) -> list[OptionBarRow]:
+        """Stored history bars starting in ``[start, end)``, oldest first."""
+        rows = await self._stored(contract_id, bar_size, what_to_show, start, end)
+        return [OptionBarRow(*r) for r in rows]
+
+    async def bars(
+        self,
+        contract_id: int,
+        *,
+        interval: timedelta | str,
+        start: datetime,
+        end: datetime,
+        source: str = "auto",
+    ) -> list[QuoteBar]:
+        """Quote bars of ``interval`` (>= 1 minute) for buckets starting in ``[start, end)``.
+
+        Args:
+            source: ``"auto"`` (ticks where a bucket has ticks, stored BID_ASK bars elsewhere),
+                ``"ticks"`` or ``"bars"`` (only that source).
+
+        Buckets are aligned like TimescaleDB's ``time_bucket`` (origin Monday 2000-01-03 UTC).
+        """
+        if source not in SOURCES:
+            raise DataError(f"source must be one of {SOURCES}, got {source!r}")
+        step = interval_of(interval)
+        start, end = aware(start, "start"), aware(end, "end")
+        from_ticks: list[QuoteBar] = []
+        if source != "bars":
+            from_ticks = await self._tick_bars(contract_id, step, start, end)
+        if source == "ticks":
+            return from_ticks
+        stored = await self._stored_bid_ask(contract_id, step, start, end)
+        covered = {bar.time for bar in from_ticks}
+        merged = from_ticks + [b for b in roll_up_stored(stored, step) if b.time not in covered]
+        return sorted(merged, key=lambda b: b.time)
+
+    async def _tick_bars(
+        self, contract_id: int, step: timedelta, start: datetime, end: datetime
+    ) -> list[QuoteBar]:
+        params = {"step": step, "contract_id": contract_id, "start": start, "end": end}
+        with translating():
+            rows = (await self.session.execute(text(_TICK_BARS_SQL), params)).all()
+        return [
+            QuoteBar(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[12], "ticks")
+            for r in rows
+        ]
+
+    async def _stored_bid_ask(
+        self, contract_id: int, step: timedelta, start: datetime, end: datetime
+    ) -> list[tuple[OptionBarRow, timedelta]]:
+        """Stored BID_ASK bars of the largest bar size that divides ``step``."""
+        sql = (
+            "SELECT DISTINCT bar_size FROM option_bars WHERE contract_id = :c "
+            "AND what_to_show = 'BID_ASK' AND time >= :start AND time < :end"
+        )
+        params = {"c": contract_id, "start": start, "end": end}
+        with translating():
+            sizes = list((await self.session.execute(text(sql), params)).scalars())
+        usable = [
+            (seconds, size)
+            for size in sizes
+            if (seconds := bar_size_seconds(size)) and step.total_seconds() % seconds == 0
+        ]
+        if not usable:
+            return []
+        seconds, size = max(usable)
+        rows = await self.stored(
+            contract_id, bar_size=size, what_to_show="BID_ASK", start=start, end=end
+        )
+        return [(row, timedelta(seconds=seconds)) for row in rows]
+
+
+class StockBarRepository(_BarTable):
+    """``stock_bars`` as stored, optionally split-adjusted at read time."""
+
+    _table = "stock_bars"
+    _key = "underlying_id"
+    _row_type = StockBarRow
+    _checker = RowChecker(StockBarWriter.target)
+
+    async def stored(
+        self,
+        underlying_id: int,
+        *,
+        bar_size: str,
+        what_to_show: str,
+        start: datetime,
+        end: datetime,
+        adjusted: bool = False,
+    ) -> list[StockBarRow]:
+        """Stored bars starting in ``[start, end)``; ``adjusted`` divides the prices of bars
+        before each split's ex-date by the cumulative factor (volatility series unchanged)."""
+        rows = await self._stored(underlying_id, bar_size, what_to_show, start, end)
+        bars = [StockBarRow(*r) for r in rows]
+        if not adjusted or not bars or "VOLATILITY" in what_to_show:
+            return bars
+        adjuster = await CorporateActionRepository(self.session).adjuster(underlying_id)
+        return [adjuster.adjust(b, b.time, _BAR_PRICES) for b in bars]

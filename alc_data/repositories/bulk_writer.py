@@ -1,0 +1,406 @@
+"""The bulk writer: many producers ``put`` rows; one drain loop writes them with binary COPY.
+
+Flush triggers (``batch_size`` rows waiting, or ``interval`` elapsed) are separate from the COPY
+chunk size: a flush writes everything waiting, ``chunk_rows`` at a time, on up to ``parallel``
+connections, so that asyncpg encodes the next chunk while the server works on the previous one.
+
+Memory bound: producers wait in :meth:`BulkWriter.put` while ``max_pending`` rows are queued, so
+at most ``max_pending + parallel * chunk_rows`` accepted rows are held at any time.
+
+Nothing accepted is dropped: a chunk whose write fails for lack of a database goes back to the
+front of the queue and is retried on the next flush (``counts.pending`` says how many wait).
+A chunk refused for its data is split until the bad rows are isolated; those are rejected with
+an :class:`~alc_data.errors.InvalidRowError` naming the row, and the rest are written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+import asyncpg
+
+from alc_data.config import Backend
+from alc_data.db.database import Database
+from alc_data.db.partition_guard import PartitionGuard
+from alc_data.errors import (
+    AlcDataError,
+    DatabaseUnavailableError,
+    DuplicateError,
+    InvalidRowError,
+    PartitionMissingError,
+    RowsNotWrittenError,
+    SchemaError,
+    UnknownReferenceError,
+    UnknownRowReferenceError,
+)
+from alc_data.repositories._errors import RETRYABLE_CODES, sqlstate, translate
+from alc_data.repositories.copy_sql import CopySql
+from alc_data.repositories.copy_target import CopyTarget, RowChecker
+
+Row = tuple[Any, ...]
+RejectHook = Callable[[InvalidRowError], None]
+
+
+@dataclass(frozen=True)
+class WriterCounts:
+    """A snapshot of a writer's counters.
+
+    ``put == accepted + rejected_on_put``; every accepted row ends up ``written``, a
+    ``duplicate`` (idempotent path: already stored), ``rejected_on_write``, or still
+    ``pending``/``in_flight``.
+    """
+
+    put: int
+    accepted: int
+    rejected_on_put: int
+    rejected_on_write: int
+    written: int
+    duplicates: int
+    pending: int
+    in_flight: int
+    flushes: int
+    failed_flushes: int
+    last_error: str | None
+
+    @property
+    def rejected(self) -> int:
+        """All rejected rows."""
+        return self.rejected_on_put + self.rejected_on_write
+
+
+class BulkWriter:
+    """Shared implementation of :class:`TickWriter` and its siblings (see the module doc)."""
+
+    target: ClassVar[CopyTarget]
+    default_idempotent: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        db: Database | asyncpg.Pool | str,
+        *,
+        idempotent: bool | None = None,
+        batch_size: int | None = None,
+        interval: timedelta | float | None = None,
+        chunk_rows: int | None = None,
+        max_pending: int | None = None,
+        parallel: int = 2,
+        on_reject: RejectHook | None = None,
+        keep_rejections: int = 1000,
+    ) -> None:
+        self._owns_db = not isinstance(db, Database)
+        self.db = Database.coerce(db)
+        collection = self.db.settings.collection
+        self.idempotent = self.default_idempotent if idempotent is None else idempotent
+        self.batch_size = batch_size or collection.batch_size
+        self.chunk_rows = chunk_rows or collection.copy_chunk_rows
+        seconds = interval.total_seconds() if isinstance(interval, timedelta) else interval
+        self.interval = seconds if seconds is not None else collection.interval_ms / 1000
+        self.parallel = max(1, parallel)
+        self.max_pending = max_pending or max(self.chunk_rows * self.parallel, self.batch_size)
+        self.on_reject = on_reject
+        self.rejections: deque[InvalidRowError] = deque(maxlen=keep_rejections)
+        self._checker = RowChecker(self.target)
+        self._sql = CopySql(self.target)
+        self._guard = PartitionGuard()
+        self._pending: list[Row] = []
+        self._known_refs: set[int] = set()
+        self._unverified: set[int] = set()
+        self._days: set[int] = set()
+        self._last_day = -1
+        self._n = dict.fromkeys(
+            ("put", "accepted", "rej_put", "rej_write", "written", "dups", "flight"), 0
+        )
+        self._flushes = self._failed = 0
+        self._last_error: str | None = None
+        self._wake = asyncio.Event()
+        self._room = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._backend_known = False
+        self._closed = False
+
+    # producers ----------------------------------------------------------------------------
+
+    async def put(self, row: Any) -> bool:
+        """Queue one row; returns False when it was rejected (see :attr:`rejections`).
+
+        Waits while ``max_pending`` rows are queued (back-pressure), never drops a row.
+        """
+        if self._closed:
+            raise AlcDataError(f"{type(self).__name__} is closed")
+        self._n["put"] += 1
+        try:
+            checked = self._checker.coerce(row)
+            day = self._checker.check(checked)
+        except InvalidRowError as exc:
+            self._n["rej_put"] += 1
+            self._reject(exc)
+            return False
+        self._accept(checked, day)
+        if len(self._pending) >= self.batch_size:
+            self._wake.set()
+            if len(self._pending) >= self.max_pending:
+                await self._wait_for_room()
+        return True
+
+    async def put_many(self, rows: Iterable[Any]) -> int:
+        """Queue many rows; returns how many were accepted."""
+        accepted = 0
+        for row in rows:
+            accepted += await self.put(row)
+        return accepted
+
+    def _accept(self, row: Row, day: int) -> None:
+        self._pending.append(row)
+        self._n["accepted"] += 1
+        if day != self._last_day:
+            self._days.add(day)
+            self._last_day = day
+        ref = row[self._checker._ref]
+        if ref not in self._known_refs:
+            self._unverified.add(ref)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _wait_for_room(self) -> None:
+        while len(self._pending) >= self.max_pending and not self._closed:
+            self._room.clear()
+            await self._room.wait()
+
+    def _reject(self, error: InvalidRowError) -> None:
+        self.rejections.append(error)
+        if self.on_reject is not None:
+            self.on_reject(error)
+
+    # state ------------------------------------------------------------------------------
+
+    @property
+    def counts(self) -> WriterCounts:
+        """The writer's counters (a snapshot)."""
+        n = self._n
+        return WriterCounts(
+            put=n["put"],
+            accepted=n["accepted"],
+            rejected_on_put=n["rej_put"],
+            rejected_on_write=n["rej_write"],
+            written=n["written"],
+            duplicates=n["dups"],
+            pending=len(self._pending),
+            in_flight=n["flight"],
+            flushes=self._flushes,
+            failed_flushes=self._failed,
+            last_error=self._last_error,
+        )
+
+    # flushing ---------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        backoff = self.interval
+        while not self._closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            self._wake.clear()
+            try:
+                await self.flush()
+                backoff = self.interval
+            except RowsNotWrittenError:
+                backoff = min(max(backoff * 2, 0.05), 5.0)
+            except Exception as exc:  # keep the loop alive; the error is in counts
+                self._last_error = repr(exc)
+                backoff = min(max(backoff * 2, 0.05), 5.0)
+
+    async def flush(self) -> int:
+        """Write everything waiting now; returns the rows written by this call.
+
+        Raises:
+            RowsNotWrittenError: the database was unavailable; the unwritten rows stay queued.
+        """
+        async with self._lock:
+            if not self._pending:
+                self._room.set()
+                return 0
+            self._flushes += 1
+            before = self._n["written"]
+            try:
+                await self._drain()
+            except RowsNotWrittenError as exc:
+                self._failed += 1
+                self._last_error = str(exc)
+                raise
+            finally:
+                self._room.set()
+            return self._n["written"] - before
+
+    async def _drain(self) -> None:
+        failures: list[BaseException] = []
+        slots = asyncio.Semaphore(self.parallel)
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            while self._pending and not failures:
+                try:
+                    await self._prepare()
+                except Exception as exc:
+                    failures.append(_unavailable(exc))
+                    break
+                await slots.acquire()
+                if failures or not self._pending:
+                    slots.release()
+                    break
+                chunk = self._pending[: self.chunk_rows]
+                del self._pending[: self.chunk_rows]
+                self._room.set()
+                self._n["flight"] += len(chunk)
+                tasks.append(asyncio.create_task(self._write_task(chunk, slots, failures)))
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks)
+        if failures:
+            kept = len(self._pending)
+            if isinstance(failures[0], SchemaError):
+                raise failures[0]
+            raise RowsNotWrittenError(
+                f"{self.target.table}: database unavailable ({failures[0]}); "
+                f"{kept} rows kept for retry",
+                kept,
+            ) from failures[0]
+
+    async def _write_task(
+        self, chunk: list[Row], slots: asyncio.Semaphore, failures: list[BaseException]
+    ) -> None:
+        done = False
+        try:
+            async with self.db.raw() as conn:
+                await self._write_chunk(conn, chunk)
+            done = True
+        except Exception as exc:
+            failures.append(_unavailable(exc))
+        finally:
+            if not done:
+                self._pending[:0] = chunk  # back to the front: nothing accepted is lost
+            self._n["flight"] -= len(chunk)
+            slots.release()
+
+    async def _write_chunk(self, conn: Any, chunk: list[Row], *, attempt: int = 0) -> None:
+        try:
+            inserted = await self._sql.write(conn, chunk, idempotent=self.idempotent)
+        except Exception as exc:
+            error = translate(exc)
+            if isinstance(error, DatabaseUnavailableError) or conn.is_closed():
+                raise
+            await self._recover(conn, chunk, exc, error, attempt)
+            return
+        self._n["written"] += inserted
+        self._n["dups"] += len(chunk) - inserted
+
+    async def _recover(
+        self, conn: Any, chunk: list[Row], exc: Exception, error: AlcDataError, attempt: int
+    ) -> None:
+        if sqlstate(exc) in RETRYABLE_CODES and attempt < 5:
+            await self._write_chunk(conn, chunk, attempt=attempt + 1)
+        elif isinstance(error, DuplicateError) and not self.idempotent:
+            # Rows already stored (a replay): keep the new ones, count the others.
+            inserted = await self._sql.write(conn, chunk, idempotent=True)
+            self._n["written"] += inserted
+            self._n["dups"] += len(chunk) - inserted
+        elif isinstance(error, PartitionMissingError) and attempt == 0:
+            self._guard.forget()  # maintenance dropped a partition we remembered
+            await self._ensure_partitions(conn, {self._checker.check(r) for r in chunk})
+            await self._write_chunk(conn, chunk, attempt=1)
+        elif len(chunk) == 1:
+            self._n["rej_write"] += 1
+            cls = UnknownRowReferenceError if isinstance(error, UnknownReferenceError) else None
+            self._reject((cls or InvalidRowError)(f"refused by the database: {error}", chunk[0]))
+        else:
+            half = len(chunk) // 2
+            await self._write_chunk(conn, chunk[:half], attempt=attempt)
+            await self._write_chunk(conn, chunk[half:], attempt=attempt)
+
+    # before writing: partitions and references --------------------------------------------
+
+    async def _prepare(self) -> None:
+        if self._backend_known and not self._days and not self._unverified:
+            return
+        async with self.db.raw() as conn:
+            if not self._backend_known:
+                self._guard.enabled = await self.db.backend() is not Backend.TIMESCALE
+                self._backend_known = True
+            days, self._days, self._last_day = self._days, set(), -1
+            try:
+                await self._ensure_partitions(conn, days)
+            except BaseException:
+                self._days |= days
+                raise
+            await self._verify_references(conn)
+
+    async def _ensure_partitions(self, conn: Any, days: set[int]) -> None:
+        async def call(table: str, at: datetime) -> bool:
+            return bool(await conn.fetchval(self._sql.ensure_partition, table, at))
+
+        times = [datetime.combine(date.fromordinal(d), datetime.min.time(), UTC) for d in days]
+        await self._guard.ensure(call, self.target.table, times)
+
+    async def _verify_references(self, conn: Any) -> None:
+        if not self._unverified:
+            return
+        wanted = list(self._unverified)
+        found = {r[0] for r in await conn.fetch(self._sql.known_refs, wanted)}
+        self._unverified.difference_update(wanted)
+        self._known_refs |= found
+        unknown = set(wanted) - found
+        if not unknown:
+            return
+        i, keep = self._checker._ref, []
+        for row in self._pending:
+            if row[i] in unknown:
+                self._n["rej_write"] += 1
+                name = self.target.ref_column
+                self._reject(UnknownRowReferenceError(f"unknown {name} {row[i]}", row))
+            else:
+                keep.append(row)
+        self._pending[:] = keep
+
+    # lifecycle --------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Flush everything and stop; safe to call twice.
+
+        Raises:
+            RowsNotWrittenError: rows could not be written; they stay queued and a later
+                ``close()`` (or ``flush()``) retries them.
+        """
+        self._closed = True
+        self._wake.set()
+        self._room.set()
+        if self._task is not None:
+            # Let the loop finish its current flush (cancelling it could split a chunk).
+            task, self._task = self._task, None
+            await task
+        await self.flush()
+        if self._owns_db:
+            await self.db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+def _unavailable(exc: BaseException) -> AlcDataError:
+    """A failure to write a chunk, as the error the writer reports (schema errors kept)."""
+    error = translate(exc)
+    if isinstance(error, DatabaseUnavailableError | SchemaError):
+        return error
+    return DatabaseUnavailableError(f"write failed: {error}")

@@ -1,0 +1,237 @@
+"""Option chains: one row per listed contract, kept after expiry; the as-of chain snapshot."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+
+from alc_data.db.models import OptionContract
+from alc_data.errors import DataError
+from alc_data.repositories._errors import translating
+from alc_data.repositories.base import Repository, aware
+from alc_data.repositories.rows import ChainSnapshot, ContractQuote, StockTick
+from alc_data.repositories.securities import SecurityRepository
+
+_NATURAL_KEY = (
+    "underlying_id",
+    "expiration_date",
+    "strike_price",
+    "option_type",
+    "trading_class",
+    "multiplier",
+)
+
+# One index seek per contract: the latest tick at or before :as_of (DESIGN.md section 4).
+_SNAPSHOT_SQL = """
+SELECT c.id, c.expiration_date, c.strike_price, c.option_type, c.multiplier, c.trading_class,
+       c.contract_symbol, c.ib_con_id, t.time, t.bid_price, t.ask_price, t.last_price,
+       t.bid_size, t.ask_size, t.volume, t.open_interest, t.implied_volatility,
+       t.delta, t.gamma, t.theta, t.vega, t.underlying_price
+FROM option_chains c
+{join} LATERAL (
+    SELECT * FROM market_data_ticks m
+    WHERE m.contract_id = c.id AND m.time <= :as_of AND m.time > :oldest
+    ORDER BY m.time DESC LIMIT 1
+) t ON true
+WHERE c.underlying_id = :underlying_id
+  AND c.expiration_date >= :trade_date
+  AND (CAST(:expiry AS date) IS NULL OR c.expiration_date = CAST(:expiry AS date))
+ORDER BY c.expiration_date, c.strike_price, c.option_type, c.id
+"""
+
+_UNDERLYING_SQL = """
+SELECT underlying_id, time, price, bid_price, ask_price, bid_size, ask_size, volume, vwap,
+       tick_type
+FROM stock_data_ticks
+WHERE underlying_id = :underlying_id AND time <= :as_of AND time > :oldest
+ORDER BY time DESC LIMIT 1
+"""
+
+#: Far enough back to mean "no lower bound" while still being a valid timestamptz.
+_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+def _strike(value: Decimal | float | int | str) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.0001"))
+
+
+def _multiplier(value: int | str) -> int:
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError as exc:
+        raise DataError(f"multiplier {value!r} is not a number") from exc
+    if number != number.to_integral_value() or number <= 0:
+        raise DataError(f"multiplier {value!r} is not a positive integer")
+    return int(number)
+
+
+class OptionChainRepository(Repository[OptionContract]):
+    """``option_chains``: upserts by IB conId or natural key, chains and as-of snapshots."""
+
+    model_type = OptionContract
+
+    async def by_con_id(self, ib_con_id: int) -> OptionContract | None:
+        """The contract with IB conId ``ib_con_id``, or None."""
+        stmt = select(OptionContract).where(OptionContract.ib_con_id == ib_con_id)
+        with translating():
+            return (await self.session.scalars(stmt)).one_or_none()
+
+    async def upsert(
+        self,
+        underlying_id: int,
+        *,
+        expiration_date: date,
+        strike_price: Decimal | float | int | str,
+        option_type: str,
+        trading_class: str,
+        multiplier: int | str = 100,
+        exchange: str = "SMART",
+        currency: str = "USD",
+        contract_symbol: str | None = None,
+        ib_con_id: int | None = None,
+        active: bool = True,
+    ) -> OptionContract:
+        """Insert the contract or update it: by IB conId when given, else by natural key.
+
+        ``multiplier`` may be IB's string (``"100"``); it is stored as an int. Stored values
+        are kept for arguments passed as None (``contract_symbol``, ``ib_con_id``).
+        """
+        values: dict[str, Any] = {
+            "underlying_id": underlying_id,
+            "expiration_date": expiration_date,
+            "strike_price": _strike(strike_price),
+            "option_type": option_type.upper()[:1],
+            "trading_class": trading_class,
+            "multiplier": _multiplier(multiplier),
+            "exchange": exchange,
+            "currency": currency,
+            "contract_symbol": contract_symbol,
+            "ib_con_id": ib_con_id,
+            "active": active,
+        }
+        with translating():
+            if ib_con_id is not None:
+                found = await self._update_by_con_id(values)
+                if found is not None:
+                    return found
+            return await self._upsert_by_natural_key(values)
+
+    async def _update_by_con_id(self, values: dict[str, Any]) -> OptionContract | None:
+        table = OptionContract.__table__.c
+        changes = {k: v for k, v in values.items() if v is not None}
+        changes["contract_symbol"] = func.coalesce(values["contract_symbol"], table.contract_symbol)
+        stmt = (
+            update(OptionContract)
+            .where(OptionContract.ib_con_id == values["ib_con_id"])
+            .values(**changes, updated_at=func.now())
+            .returning(OptionContract)
+        )
+        result = await self.session.scalars(stmt, execution_options={"populate_existing": True})
+        return result.one_or_none()
+
+    async def _upsert_by_natural_key(self, values: dict[str, Any]) -> OptionContract:
+        stmt = insert(OptionContract).values(**values)
+        table = OptionContract.__table__.c
+        keep = ("contract_symbol", "ib_con_id")
+        changes: dict[str, Any] = {
+            k: func.coalesce(stmt.excluded[k], table[k]) if k in keep else stmt.excluded[k]
+            for k in values
+            if k not in _NATURAL_KEY
+        }
+        changes["updated_at"] = func.now()
+        stmt = stmt.on_conflict_do_update(index_elements=list(_NATURAL_KEY), set_=changes)
+        result = await self.session.scalars(
+            stmt.returning(OptionContract), execution_options={"populate_existing": True}
+        )
+        return result.one()
+
+    async def chain(
+        self, symbol: str, *, expiry: date | None = None, include_expired: bool = True
+    ) -> list[OptionContract]:
+        """Every contract of ``symbol`` (expired ones too unless ``include_expired=False``)."""
+        underlying = await SecurityRepository(self.session).require(symbol)
+        where = [OptionContract.underlying_id == underlying.id]
+        if expiry is not None:
+            where.append(OptionContract.expiration_date == expiry)
+        if not include_expired:
+            where.append(OptionContract.expiration_date >= func.current_date())
+        order = [
+            OptionContract.expiration_date,
+            OptionContract.strike_price,
+            OptionContract.option_type,
+        ]
+        return await self.list(*where, order_by=order)
+
+    async def expirations(self, symbol: str) -> list[date]:
+        """The distinct expiration dates stored for ``symbol``."""
+        underlying = await SecurityRepository(self.session).require(symbol)
+        stmt = (
+            select(OptionContract.expiration_date)
+            .where(OptionContract.underlying_id == underlying.id)
+            .distinct()
+            .order_by(OptionContract.expiration_date)
+        )
+        with translating():
+            return list((await self.session.scalars(stmt)).all())
+
+    async def deactivate_expired(self, *, today: date) -> int:
+        """Mark contracts expiring before ``today`` inactive (never deleted); returns how many."""
+        stmt = (
+            update(OptionContract)
+            .where(OptionContract.expiration_date < today, OptionContract.active.is_(True))
+            .values(active=False, updated_at=func.now())
+        )
+        with translating():
+            result = await self.session.execute(stmt)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def chain_snapshot(
+        self,
+        symbol: str,
+        *,
+        as_of: datetime,
+        expiry: date | None = None,
+        max_age: timedelta | None = None,
+        include_unquoted: bool = False,
+    ) -> ChainSnapshot:
+        """Every contract of the chain with its latest quote at or before ``as_of``.
+
+        Contracts that expired before ``as_of``'s trading date (New York) are left out; so are
+        contracts with no quote at or before ``as_of`` unless ``include_unquoted``. A quote
+        exactly at ``as_of`` counts. ``max_age`` ignores quotes older than ``as_of - max_age``.
+        The underlying's latest stock tick at or before ``as_of`` comes with it.
+        """
+        as_of = aware(as_of, "as_of")
+        underlying = await SecurityRepository(self.session).require(symbol)
+        oldest = as_of - max_age if max_age is not None else _EPOCH
+        params = {
+            "underlying_id": underlying.id,
+            "as_of": as_of,
+            "oldest": oldest,
+            "expiry": expiry,
+            "trade_date": _new_york_date(as_of),
+        }
+        sql = _SNAPSHOT_SQL.format(join="LEFT JOIN" if include_unquoted else "CROSS JOIN")
+        if not include_unquoted:
+            sql = sql.replace(") t ON true", ") t")
+        with translating():
+            rows = (await self.session.execute(text(sql), params)).all()
+            stock = (await self.session.execute(text(_UNDERLYING_SQL), params)).first()
+        quotes = [ContractQuote(*row) for row in rows]
+        return ChainSnapshot(
+            symbol=symbol,
+            underlying_id=underlying.id,
+            as_of=as_of,
+            underlying=StockTick(*stock) if stock is not None else None,
+            quotes=quotes,
+        )
+
+
+def _new_york_date(at: datetime) -> date:
+    from zoneinfo import ZoneInfo
+
+    return at.astimezone(ZoneInfo("America/New_York")).date()

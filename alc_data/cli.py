@@ -145,7 +145,17 @@ def build_parser() -> argparse.ArgumentParser:
     st.set_defaults(handler=db_status)
     for sub in (up, down, cur, chk, st):
         _add_json(sub)
+    _register_command_groups(commands)
     return parser
+
+
+def _register_command_groups(commands: Any) -> None:
+    """Command groups that live next to the code they drive."""
+    from alc_data.ib.sim.cli import register as register_sim
+    from alc_data.validation.cli import register as register_validate
+
+    register_sim(commands)
+    register_validate(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,67 @@
+"""``alc-data validate``: run a quality check and print its report.
+
+Registered by the composition root (``alc_data/cli.py``) with :func:`register`. Exit codes:
+0 when no critical rule failed, 1 when one did, 2 for configuration errors (raised as
+:class:`~alc_data.errors.ConfigError` and mapped by the caller).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from alc_data.config import load_settings
+from alc_data.db.database import Database
+from alc_data.validation.quality import QualityRun
+from alc_data.validation.report import render_report
+from alc_data.validation.validator import DataValidator
+
+__all__ = ["register", "run_validate"]
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``validate`` command to an ``argparse`` subparsers object."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "validate",
+        help="check the data quality of recent ticks (exit 1 when a critical rule fails)",
+        description="Run the validation rules and the quality report over the ticks of the "
+        "last HOURS hours, store the findings in data_quality_metrics, and print the report.",
+    )
+    parser.add_argument(
+        "--hours", type=_positive_hours, default=24, help="window length in hours (24)"
+    )
+    parser.add_argument("--symbol", help="only this underlying's contracts (e.g. SPY)")
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    parser.set_defaults(func=run_validate)
+    return parser
+
+
+def _positive_hours(value: str) -> float | int:
+    try:
+        hours = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0 < hours < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value!r}")
+    return int(hours) if hours.is_integer() else hours
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Run the command; returns the exit code."""
+    run = asyncio.run(_run(args.hours, args.symbol))
+    if args.json:
+        print(json.dumps(run.report, default=str))
+    else:
+        print(render_report(run.report, run_id=run.run_id, passed=run.passed))
+    return 0 if run.passed else 1
+
+
+async def _run(hours: float, symbol: str | None) -> QualityRun:
+    settings = load_settings()
+    async with Database.from_settings(settings) as db:
+        validator = DataValidator(db, settings=settings)
+        await validator.run_quality_check(hours_back=hours, symbol=symbol)
+        assert validator.last_run is not None
+        return validator.last_run

@@ -1,0 +1,238 @@
+"""Finding the option universe of a symbol on IB: underlying, price, chain, qualified contracts.
+
+Shared by the collector and the loader, so that both pick the same contracts:
+
+- the underlying is qualified as a stock (SMART) or, for index symbols, an index;
+- its price comes from a market-data snapshot, falling back to the last daily close;
+- the chain is chosen deliberately, not as the first entry IB returns: the ``SMART`` entries
+  when IB lists them (consolidated quotes), else the exchange listing the most strikes; of
+  its trading classes only the standard ones (the symbol, and its weekly class such as
+  ``SPXW``), since adjusted classes (``2SPY``) and minis are other deliverables;
+- expiries within ``expiry_range_days``, strikes within ``strike_range_percent`` of the price,
+  nearest the money first; candidates are qualified in batches and unknown ones dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ib_async import IB, Contract, Index, Option, Stock
+
+from alc_data.errors import IBError
+
+log = logging.getLogger(__name__)
+
+#: Symbols IB lists as indexes (secType IND) rather than stocks.
+INDEX_SYMBOLS = frozenset({"SPX", "NDX", "RUT", "VIX", "XSP", "DJX", "OEX", "XEO"})
+QUALIFY_BATCH = 50
+
+
+@dataclass(frozen=True)
+class DiscoveredContract:
+    """One qualified option contract of a universe."""
+
+    contract: Option
+    con_id: int
+    expiry: date
+    strike: Decimal
+    right: str
+    multiplier: int
+    trading_class: str
+    contract_symbol: str | None
+    #: |strike - spot| / spot when discovered: 0 is at the money.
+    moneyness: float
+
+
+@dataclass(frozen=True)
+class Universe:
+    """What discovery found for one symbol."""
+
+    symbol: str
+    underlying: Contract
+    spot: float
+    exchange: str
+    trading_classes: tuple[str, ...]
+    contracts: list[DiscoveredContract] = field(default_factory=list)
+    candidates: int = 0
+
+    @property
+    def sec_type(self) -> str:
+        return str(self.underlying.secType)
+
+
+async def qualify_underlying(ib: IB, symbol: str) -> Contract:
+    """The qualified stock or index ``symbol``.
+
+    Raises:
+        IBError: IB knows no such stock or index (code 200).
+    """
+    attempts: list[Contract] = [Stock(symbol, "SMART", "USD"), Index(symbol, "CBOE", "USD")]
+    if symbol in INDEX_SYMBOLS:
+        attempts.reverse()
+    for candidate in attempts:
+        qualified = await ib.qualifyContractsAsync(candidate)
+        if qualified and isinstance(qualified[0], Contract) and qualified[0].conId:
+            return qualified[0]
+    raise IBError(200, f"no stock or index {symbol!r} is known to IB")
+
+
+async def underlying_price(ib: IB, contract: Contract) -> float:
+    """The underlying's current price (snapshot), or its last daily close.
+
+    Raises:
+        IBError: neither a quote nor a daily bar is available.
+    """
+    tickers = await ib.reqTickersAsync(contract)
+    if tickers:
+        price = tickers[0].marketPrice()
+        if _usable(price):
+            return float(price)
+        close = tickers[0].close
+        if _usable(close):
+            return float(close)
+    bars = await ib.reqHistoricalDataAsync(
+        contract, "", "5 D", "1 day", "TRADES", useRTH=True, formatDate=2
+    )
+    if bars and _usable(bars[-1].close):
+        return float(bars[-1].close)
+    raise IBError(354, f"no price for {contract.symbol}: no quote and no daily bar")
+
+
+def _usable(value: Any) -> bool:
+    return (
+        value is not None and isinstance(value, int | float) and math.isfinite(value) and value > 0
+    )
+
+
+def choose_chain(chains: Sequence[Any], symbol: str) -> tuple[str, list[Any]]:
+    """The exchange and its standard trading-class entries out of reqSecDefOptParams' answer."""
+    standard = {symbol, f"{symbol}W"}
+    usable = [c for c in chains if c.tradingClass in standard and c.expirations and c.strikes]
+    if not usable:
+        raise IBError(200, f"IB lists no standard option chain for {symbol}")
+    exchanges = {c.exchange for c in usable}
+    if "SMART" in exchanges:
+        exchange = "SMART"
+    else:
+        exchange = max(
+            sorted(exchanges),
+            key=lambda e: sum(len(c.strikes) for c in usable if c.exchange == e),
+        )
+    return exchange, [c for c in usable if c.exchange == exchange]
+
+
+def candidate_options(
+    symbol: str,
+    entries: Iterable[Any],
+    *,
+    exchange: str,
+    spot: float,
+    today: date,
+    expiry_range_days: int,
+    strike_range_percent: float,
+) -> list[tuple[float, Option]]:
+    """Unqualified options in the expiry and strike bands, with their moneyness."""
+    last_expiry = today + timedelta(days=expiry_range_days)
+    out: list[tuple[float, Option]] = []
+    for entry in entries:
+        for expiration in entry.expirations:
+            expiry = datetime.strptime(expiration, "%Y%m%d").date()  # noqa: DTZ007 (a date)
+            if not today <= expiry <= last_expiry:
+                continue
+            for strike in entry.strikes:
+                moneyness = abs(strike - spot) / spot
+                if moneyness > strike_range_percent:
+                    continue
+                for right in ("C", "P"):
+                    option = Option(
+                        symbol, expiration, strike, right, exchange,
+                        tradingClass=entry.tradingClass, currency="USD",
+                    )  # fmt: skip
+                    out.append((moneyness, option))
+    out.sort(key=lambda item: (item[0], item[1].lastTradeDateOrContractMonth, item[1].right))
+    return out
+
+
+async def qualify_options(
+    ib: IB, candidates: Sequence[tuple[float, Option]], *, limit: int | None = None
+) -> list[DiscoveredContract]:
+    """Qualify candidates in batches (nearest the money first) until ``limit`` are found."""
+    found: list[DiscoveredContract] = []
+    for start in range(0, len(candidates), QUALIFY_BATCH):
+        batch = candidates[start : start + QUALIFY_BATCH]
+        qualified = await ib.qualifyContractsAsync(*(option for _, option in batch))
+        for (moneyness, _), contract in zip(batch, qualified, strict=True):
+            if not isinstance(contract, Option) or not contract.conId:
+                continue  # unknown (None) or ambiguous (a list)
+            found.append(_discovered(contract, moneyness))
+            if limit is not None and len(found) >= limit:
+                return found
+    return found
+
+
+def _discovered(contract: Option, moneyness: float) -> DiscoveredContract:
+    expiry = datetime.strptime(contract.lastTradeDateOrContractMonth[:8], "%Y%m%d").date()  # noqa: DTZ007
+    return DiscoveredContract(
+        contract=contract,
+        con_id=int(contract.conId),
+        expiry=expiry,
+        strike=Decimal(str(contract.strike)),
+        right=str(contract.right)[:1],
+        multiplier=int(float(contract.multiplier or 100)),
+        trading_class=str(contract.tradingClass or contract.symbol),
+        contract_symbol=(contract.localSymbol or None),
+        moneyness=moneyness,
+    )
+
+
+async def discover(
+    ib: IB,
+    symbol: str,
+    *,
+    expiry_range_days: int,
+    strike_range_percent: float,
+    today: date | None = None,
+    max_contracts: int | None = None,
+) -> Universe:
+    """Qualify ``symbol``'s underlying and the option contracts in the configured bands.
+
+    Raises:
+        IBError: unknown symbol, no price, or no standard chain.
+    """
+    underlying = await qualify_underlying(ib, symbol)
+    spot = await underlying_price(ib, underlying)
+    chains = await ib.reqSecDefOptParamsAsync(
+        underlying.symbol, "", underlying.secType, underlying.conId
+    )
+    exchange, entries = choose_chain(chains, symbol)
+    today = today or datetime.now(UTC).date()
+    candidates = candidate_options(
+        symbol,
+        entries,
+        exchange=exchange,
+        spot=spot,
+        today=today,
+        expiry_range_days=expiry_range_days,
+        strike_range_percent=strike_range_percent,
+    )
+    contracts = await qualify_options(ib, candidates, limit=max_contracts)
+    log.info(
+        "%s: spot %.2f, chain %s %s, %d of %d candidates qualified",
+        symbol, spot, exchange, "/".join(sorted(e.tradingClass for e in entries)),
+        len(contracts), len(candidates),
+    )  # fmt: skip
+    return Universe(
+        symbol=symbol,
+        underlying=underlying,
+        spot=spot,
+        exchange=exchange,
+        trading_classes=tuple(sorted({e.tradingClass for e in entries})),
+        contracts=contracts,
+        candidates=len(candidates),
+    )

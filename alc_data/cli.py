@@ -12,20 +12,24 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from alc_data.config import Settings, load_settings
 from alc_data.db import migrate
+from alc_data.db.maintenance import maintain
 from alc_data.db.status import database_status, render_status
 from alc_data.errors import AlcDataError, ConfigError
+from alc_data.report import build_report, data_stats, render_html, render_stats
 
 log = logging.getLogger("alc_data")
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+T = TypeVar("T")
 
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
@@ -101,6 +105,69 @@ def db_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def db_maintain(args: argparse.Namespace, settings: Settings) -> int:
+    url = _url(settings)
+    report = asyncio.run(
+        _with_engine(
+            url,
+            lambda engine: maintain(
+                engine,
+                retention_days=settings.database.retention_days,
+                ahead_days=args.ahead_days,
+                refresh_hours=args.refresh_hours,
+            ),
+        )
+    ).as_dict()
+    created = sum(report["partitions_created"].values())
+    dropped = sum(report["partitions_dropped"].values())
+    _emit(
+        args,
+        report,
+        f"backend {report['backend']}: {created} partitions created ahead, "
+        f"{len(report['rollups_refreshed'])} rollups refreshed over the last "
+        f"{args.refresh_hours:g} h, {dropped} old tick partitions dropped"
+        + ("" if settings.database.retention_days else " (ALC_RETENTION_DAYS unset: keep all)"),
+    )
+    return 0
+
+
+def stats_command(args: argparse.Namespace, settings: Settings) -> int:
+    url = _url(settings)
+    stats = asyncio.run(_with_connection(url, data_stats))
+    _emit(args, stats, render_stats(stats))
+    return 0
+
+
+def report_command(args: argparse.Namespace, settings: Settings) -> int:
+    url = _url(settings)
+    gap = settings.validation.gap_seconds
+    report = asyncio.run(
+        _with_connection(url, lambda conn: build_report(conn, hours=args.hours, gap_seconds=gap))
+    )
+    if args.html:
+        args.html.write_text(render_html(report), encoding="utf-8")
+    where = f"wrote {args.html}" if args.html else "no --html path given"
+    _emit(args, report, f"{where}: {report['stats']['totals']['option_ticks']} option ticks, "
+          f"window {args.hours:g} h")  # fmt: skip
+    return 0
+
+
+async def _with_engine(url: URL, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    engine = create_async_engine(url)
+    try:
+        return await work(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _with_connection(url: URL, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+    async def run(engine: AsyncEngine) -> T:
+        async with engine.connect() as conn:
+            return await work(conn)
+
+    return await _with_engine(url, run)
+
+
 async def _status(url: URL) -> dict[str, Any]:
     engine = create_async_engine(url)
     try:
@@ -143,7 +210,24 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="backend, partitions with sizes, rollups and row counts"
     )
     st.set_defaults(handler=db_status)
-    for sub in (up, down, cur, chk, st):
+    mt = db_commands.add_parser(
+        "maintain", help="create partitions ahead, refresh rollups, apply retention"
+    )
+    mt.add_argument("--ahead-days", type=int, default=7, help="tick partitions ahead (7)")
+    mt.add_argument(
+        "--refresh-hours", type=float, default=48, help="rollup refresh window in hours (48)"
+    )
+    mt.set_defaults(handler=db_maintain)
+    for sub in (up, down, cur, chk, st, mt):
+        _add_json(sub)
+
+    stats = commands.add_parser("stats", help="what is stored, per underlying")
+    stats.set_defaults(handler=stats_command)
+    report = commands.add_parser("report", help="quality report with plots (self-contained HTML)")
+    report.add_argument("--html", type=Path, help="write the report to this HTML file")
+    report.add_argument("--hours", type=float, default=168, help="window in hours (168)")
+    report.set_defaults(handler=report_command)
+    for sub in (stats, report):
         _add_json(sub)
     _register_command_groups(commands)
     return parser

@@ -63,9 +63,8 @@ async def database_status(conn: AsyncConnection) -> dict[str, Any]:
     status["time_series"] = [
         {
             **_jsonable(dict(row._mapping)),
-            "rows": await _scalar(conn, f"SELECT count(*) FROM {row.hypertable_name}"),
-            "oldest": _iso(await _scalar(conn, f"SELECT min(time) FROM {row.hypertable_name}")),
-            "newest": _iso(await _scalar(conn, f"SELECT max(time) FROM {row.hypertable_name}")),
+            "rows_estimate": await _row_estimate(conn, row.hypertable_name, status["backend"]),
+            **await _range(conn, row.hypertable_name),
         }
         for row in stats
     ]
@@ -111,6 +110,44 @@ LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
 ORDER BY a.view_name"""
 
 
+# Row counts of the time-series tables: the planner's estimate for analysed partitions (no
+# scan of millions of rows on every status call), an exact count for the ones not analysed
+# yet (typically the newest and smallest).
+_PG_ESTIMATE = """
+SELECT coalesce(sum(CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint END), 0) AS estimated,
+       coalesce(array_agg(c.oid::regclass::text) FILTER (WHERE c.reltuples < 0), '{}') AS unanalysed
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = CAST(:t AS regclass)"""
+
+
+async def _row_estimate(conn: AsyncConnection, table: str, backend: str) -> int:
+    if backend == "timescale":
+        estimate = await _scalar(
+            conn, "SELECT approximate_row_count(CAST(:t AS regclass))", t=table
+        )
+        if estimate:
+            return int(estimate)
+        return int(await _scalar(conn, f"SELECT count(*) FROM {table}"))
+    row = (await conn.execute(text(_PG_ESTIMATE), {"t": table})).one()
+    total = int(row.estimated)
+    for partition in row.unanalysed:
+        total += int(await _scalar(conn, f"SELECT count(*) FROM {partition}"))
+    return total
+
+
+async def _range(conn: AsyncConnection, table: str) -> dict[str, Any]:
+    row = (
+        await conn.execute(
+            text(
+                "SELECT min(range_start) AS first_partition_start, "
+                "max(range_end) AS last_partition_end FROM partition_info WHERE parent_table = :t"
+            ),
+            {"t": table},
+        )
+    ).one()
+    return _jsonable(dict(row._mapping))
+
+
 async def _rows(conn: AsyncConnection, sql: str) -> list[dict[str, Any]]:
     return [_jsonable(dict(row._mapping)) for row in await conn.execute(text(sql))]
 
@@ -146,11 +183,14 @@ def render_status(status: dict[str, Any]) -> str:
     compressed = sum(t["compressed_chunks"] for t in status["time_series"])
     lines.append(f"compressed chunks {compressed}")
     lines.append("\ntime-series tables")
-    lines.append(f"  {'table':<20} {'period':>8} {'parts':>6} {'rows':>12} {'size':>10}  newest")
+    lines.append(
+        f"  {'table':<20} {'period':>8} {'parts':>6} {'rows (est.)':>12} {'size':>10}  "
+        "partitions up to"
+    )
     for t in status["time_series"]:
         lines.append(
             f"  {t['hypertable_name']:<20} {t['chunk_interval']:>8} {t['num_chunks']:>6} "
-            f"{t['rows']:>12} {t['total_size']:>10}  {t['newest'] or '-'}"
+            f"{t['rows_estimate']:>12} {t['total_size']:>10}  {t['last_partition_end'] or '-'}"
         )
     lines.append("\nrollups")
     for r in status["rollups"]:

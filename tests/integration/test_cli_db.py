@@ -104,3 +104,39 @@ def test_help_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for action in ("upgrade", "downgrade", "current", "check", "status"):
         assert action in out
+
+
+def test_status_row_estimates_mix_statistics_and_counts(
+    fresh_url: URL, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    from alc_data.config import with_driver
+
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    engine = create_engine(with_driver(fresh_url, "psycopg"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        spy = conn.scalar(
+            text("INSERT INTO underlying_securities (symbol) VALUES ('SPY') RETURNING id")
+        )
+        conn.execute(
+            text("SELECT create_partition_range('stock_data_ticks', '2024-03-04', '2024-03-05')")
+        )
+        for day, n in (("2024-03-04", 50), ("2024-03-05", 30)):
+            conn.execute(
+                text(
+                    "INSERT INTO stock_data_ticks (underlying_id, time, price) "
+                    "SELECT :u, CAST(:d AS timestamptz) + g * interval '1 second', 1 "
+                    "FROM generate_series(1, :n) g"
+                ),
+                {"u": spy, "d": day, "n": n},
+            )
+        conn.execute(text("ANALYZE stock_data_ticks_p20240304"))  # one analysed, one not
+    engine.dispose()
+    code, status = _json(capsys, "db", "status")
+    assert code == 0
+    ticks = next(t for t in status["time_series"] if t["hypertable_name"] == "stock_data_ticks")
+    assert ticks["rows_estimate"] == 80
+    assert ticks["num_chunks"] == 2
+    assert ticks["last_partition_end"].startswith("2024-03-06")

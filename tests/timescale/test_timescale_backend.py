@@ -236,6 +236,26 @@ async def test_maintenance_functions_refuse_bad_arguments(ts_engine: AsyncEngine
                 await conn.execute(text(sql))
 
 
+async def test_db_status_shows_the_timescale_objects(ts_engine: AsyncEngine) -> None:
+    from alc_data.db.status import database_status, render_status
+
+    async with ts_engine.connect() as conn:
+        status = await database_status(conn)
+    assert status["backend"] == "timescale" and status["compression"] == "columnstore"
+    assert {t["hypertable_name"] for t in status["time_series"]} == DATA_TABLES
+    assert all(t["compression_enabled"] for t in status["time_series"])
+    windows = {a["view_name"]: a for a in status["aggregates"]}
+    assert set(windows) == AGGREGATES
+    assert windows["market_data_1min"]["refresh_start_offset"] == "02:00:00"
+    assert windows["market_data_1min"]["refresh_end_offset"] == "00:01:00"
+    assert not windows["market_data_5min"]["materialized_only"]
+    procs = {(j["proc_name"], j["hypertable_name"]) for j in status["jobs"]}
+    assert {("policy_compression", t) for t in DATA_TABLES} <= procs
+    assert {("policy_refresh_continuous_aggregate", a) for a in AGGREGATES} <= procs
+    text_out = render_status(status)
+    assert "continuous aggregates" in text_out and "policy_compression" in text_out
+
+
 async def test_downgrade_base_removes_everything(ts_migrated: URL) -> None:
     """Runs last: nothing the migrations made survives ``downgrade base``."""
     meta = dict(await _fetch(ts_migrated, "SELECT key, value FROM alc_meta"))

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 __all__ = ["ClientSession"]
 
 _log = logging.getLogger("alc_data.ib.sim")
-_MIN_CLIENT_VERSION = 157
 _MAX_FRAME = 16 * 1024 * 1024
 _MAX_BUFFER = 4 * 1024 * 1024  # beyond this a client is too slow: skip its updates
 _FARM_NOTICES = (
@@ -112,8 +111,14 @@ class ClientSession:
             return False
         (versions,) = await self._read_frame()
         low, _, high = versions.split(" ")[0].lstrip("v").partition("..")
-        if int(high or low) < _MIN_CLIENT_VERSION or int(low) > SERVER_VERSION:
-            _log.warning("unsupported client versions %s", versions)
+        # The simulator speaks exactly SERVER_VERSION's message layouts, so it can only serve
+        # clients whose range includes it (ib_async 2.x offers 157..178). A real gateway would
+        # answer min(its version, the client's maximum); refusing is the honest equivalent.
+        if not int(low) <= SERVER_VERSION <= int(high or low):
+            _log.warning(
+                "refusing client versions %s: the simulator speaks server version %d only",
+                versions, SERVER_VERSION,
+            )  # fmt: skip
             return False
         now = self.server.clock.now()
         self.send_raw(encode(SERVER_VERSION, now.strftime("%Y%m%d %H:%M:%S UTC")))

@@ -1,0 +1,71 @@
+"""What a historical load fetches, and how hard it may push IB.
+
+Bars are always requested for regular trading hours (``useRTH``): the sessions of the exchange
+calendar, which is also how progress is kept (one entry per trading day).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from alc_data.ib.pacing import PacingRules
+
+__all__ = ["OPTION_SERIES", "LoaderConfig"]
+
+#: What IB serves for an option (DESIGN.md section 5).
+OPTION_SERIES = frozenset({"BID_ASK", "MIDPOINT", "TRADES", "BID", "ASK"})
+VOLATILITY_SERIES = ("OPTION_IMPLIED_VOLATILITY", "HISTORICAL_VOLATILITY")
+
+
+@dataclass(frozen=True)
+class LoaderConfig:
+    """Settings of :class:`~alc_data.loader.HistoricalDataLoader`.
+
+    Attributes:
+        bar_size: bar size of the intraday series (options and the underlying's TRADES).
+        option_what_to_show: option series to load (BID_ASK by default; also MIDPOINT,
+            TRADES, BID, ASK). Stored as what they are: never converted into quotes.
+        stock_what_to_show: intraday series of the underlying.
+        volatility_what_to_show: the underlying's 30-day volatility series.
+        volatility_bar_size: their bar size (one value per session by default).
+        expiry_range_days: option expiry band; None = the collector's setting.
+        strike_range_percent: option strike band; None = the collector's setting.
+        max_contracts: at most this many options, nearest the money first (None = all).
+        sessions_per_request: trading days fetched by one intraday request.
+        sessions_per_daily_request: trading days fetched by one request of daily bars.
+        pacing: IB's pacing rules (the simulator's, with its time scale, in tests).
+        concurrency: requests in flight at once (IB allows 50 open; fewer is kinder).
+        request_timeout: seconds before an unanswered request counts as timed out.
+        max_attempts: tries per request on pacing violations and timeouts.
+        backoff: first retry delay in IB seconds (scaled by ``pacing.time_scale``), doubled
+            on each further attempt.
+    """
+
+    bar_size: str = "1 min"
+    option_what_to_show: tuple[str, ...] = ("BID_ASK",)
+    stock_what_to_show: tuple[str, ...] = ("TRADES",)
+    volatility_what_to_show: tuple[str, ...] = VOLATILITY_SERIES
+    volatility_bar_size: str = "1 day"
+    expiry_range_days: int | None = None
+    strike_range_percent: float | None = None
+    max_contracts: int | None = None
+    sessions_per_request: int = 5
+    sessions_per_daily_request: int = 250
+    pacing: PacingRules = field(default_factory=PacingRules)
+    concurrency: int = 8
+    request_timeout: float = 60.0
+    max_attempts: int = 5
+    backoff: float = 15.0
+
+    def __post_init__(self) -> None:
+        unknown = set(self.option_what_to_show) - OPTION_SERIES
+        if unknown:
+            raise ValueError(
+                f"options have no {sorted(unknown)} history; use {sorted(OPTION_SERIES)}"
+            )
+        if self.sessions_per_request < 1 or self.sessions_per_daily_request < 1:
+            raise ValueError("sessions per request must be >= 1")
+        if not 1 <= self.concurrency <= self.pacing.max_open:
+            raise ValueError(f"concurrency must be within 1..{self.pacing.max_open}")
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be >= 1")

@@ -53,8 +53,8 @@ class WriterCounts:
     """A snapshot of a writer's counters.
 
     ``put == accepted + rejected_on_put``; every accepted row ends up ``written``, a
-    ``duplicate`` (idempotent path: already stored), ``rejected_on_write``, or still
-    ``pending``/``in_flight``.
+    ``duplicate`` (idempotent path: already stored), ``rejected_on_write``, ``withdrawn``, or
+    still ``pending``/``in_flight``.
     """
 
     put: int
@@ -68,6 +68,8 @@ class WriterCounts:
     flushes: int
     failed_flushes: int
     last_error: str | None
+    #: rows handed back to the caller by :meth:`BulkWriter.take_pending` (e.g. to spool them)
+    withdrawn: int = 0
 
     @property
     def rejected(self) -> int:
@@ -115,7 +117,7 @@ class BulkWriter:
         self._days: set[int] = set()
         self._last_day = -1
         self._n = dict.fromkeys(
-            ("put", "accepted", "rej_put", "rej_write", "written", "dups", "flight"), 0
+            ("put", "accepted", "rej_put", "rej_write", "written", "dups", "flight", "taken"), 0
         )
         self._flushes = self._failed = 0
         self._last_error: str | None = None
@@ -197,7 +199,20 @@ class BulkWriter:
             flushes=self._flushes,
             failed_flushes=self._failed,
             last_error=self._last_error,
+            withdrawn=n["taken"],
         )
+
+    async def take_pending(self) -> list[Row]:
+        """Remove and return every queued row (none is in flight when this returns).
+
+        For a caller that keeps rows elsewhere while the database is down (the collector's
+        spool): the rows leave the writer's responsibility and are counted as ``withdrawn``.
+        """
+        async with self._lock:
+            rows, self._pending = self._pending, []
+            self._n["taken"] += len(rows)
+            self._room.set()
+            return rows
 
     # flushing ---------------------------------------------------------------------------
 

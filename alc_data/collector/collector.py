@@ -1,0 +1,296 @@
+"""``OptionsDataCollector``: real-time option and underlying quotes from IB into the database.
+
+Usage (the original documentation's shape)::
+
+    collector = OptionsDataCollector(db_pool, ib)      # an asyncpg pool, Database or URL
+    task = asyncio.create_task(collector.start_collection(["SPY", "QQQ", "AAPL"]))
+    ...
+    await collector.stop_collection()                  # flushes everything
+    print(collector.get_stats()["ticks_collected"])
+
+What it does, and where each part lives: discovery and registration per symbol (re-run every
+``rediscover_every`` seconds, so the universe follows the underlying and passing expiries);
+streaming with generic ticks 100/101/106 under a line budget with fair rotation
+(:mod:`.lines`, :mod:`.streams`); sampling of changed contracts every interval
+(:mod:`.sampling`, which defines "changed"); writing through the tick writers with an on-disk
+spool for database outages (:mod:`.sink`, :mod:`.spool`); reconnecting to IB and recording
+gaps (:mod:`.connection`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from alc_data.collector.config import CollectorConfig
+from alc_data.collector.connection import ConnectionKeeper
+from alc_data.collector.lines import LineScheduler
+from alc_data.collector.sampling import Instrument, Sampler
+from alc_data.collector.sink import OPTION_TABLE, STOCK_TABLE, RowSink
+from alc_data.collector.spool import Spool
+from alc_data.collector.stats import build_stats
+from alc_data.collector.streams import Streams
+from alc_data.config import Settings
+from alc_data.db.database import Database
+from alc_data.errors import AlcDataError
+from alc_data.ib.discovery import Universe, discover
+from alc_data.universe import RegisteredUniverse, register_universe
+
+__all__ = ["OptionsDataCollector"]
+
+log = logging.getLogger(__name__)
+_CONNECTIVITY = frozenset({1100, 1101, 1102})
+
+
+class OptionsDataCollector:
+    """Collects option and underlying quotes from IB into the database.
+
+    Args:
+        db: a :class:`~alc_data.Database`, an ``asyncpg.Pool``, an ``AsyncEngine`` or a URL.
+        ib: a connected ib_async ``IB`` client (TWS, IB Gateway or the simulator).
+        config: a :class:`CollectorConfig`, :class:`~alc_data.Settings`, a dict of
+            :class:`CollectorConfig` fields, or None (the environment's settings).
+    """
+
+    def __init__(
+        self,
+        db: Any,
+        ib: Any,
+        config: CollectorConfig | Settings | dict[str, Any] | None = None,
+    ) -> None:
+        self.db = Database.coerce(db)
+        self.ib = ib
+        self.config = _config(config)
+        self.run_id = uuid.uuid4()
+        self.symbols: list[str] = []
+        self.universes: dict[str, RegisteredUniverse] = {}
+        self.scheduler: LineScheduler[int] = LineScheduler(
+            self.config.max_lines, dwell=self.config.dwell, retry_after=self.config.retry_after
+        )
+        self.sampler = Sampler(include_greeks=self.config.include_greeks,
+                               settle=self.config.settle,
+                               on_row=self.scheduler.record_row)  # fmt: skip
+        self.streams = Streams(ib, self.scheduler, self.sampler,
+                               option_ticks=self.config.option_generic_ticks,
+                               underlying_ticks=self.config.underlying_generic_ticks)  # fmt: skip
+        self.sink: RowSink | None = None
+        self.keeper: ConnectionKeeper | None = None
+        self.started_at: datetime | None = None
+        self.rediscoveries = 0
+        self.discovery_errors: dict[str, str] = {}
+        self.sample_seconds = 0.0
+        self._active = False
+        self._stop = asyncio.Event()
+        self._done: asyncio.Event | None = None
+        self._streaming = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # the documented API ---------------------------------------------------------------------
+
+    async def start_collection(self, symbols: Sequence[str]) -> None:
+        """Discover ``symbols``' universes and collect until :meth:`stop_collection`.
+
+        Raises:
+            AlcDataError: already running, or no symbol could be discovered.
+        """
+        if self._active:
+            raise AlcDataError("the collector is already running")
+        self._active, self._done = True, asyncio.Event()
+        self._stop.clear()
+        try:
+            await self._start([s.upper() for s in symbols])
+            await self._stop.wait()
+        finally:
+            await self._shutdown()
+            self._active = False
+            self._done.set()
+
+    async def stop_collection(self) -> None:
+        """Stop collecting and flush every accepted row (to the database, or to the spool
+        when the database stays unavailable for ``stop_timeout`` seconds)."""
+        self._stop.set()
+        if self._done is not None:
+            await self._done.wait()
+
+    def get_stats(self) -> dict[str, Any]:
+        """Counters and state (see :func:`alc_data.collector.stats.build_stats` for keys)."""
+        return build_stats(self)
+
+    def coverage(self) -> dict[int, dict[str, Any]]:
+        """Per-contract coverage by ``option_chains.id``: subscriptions, seconds subscribed,
+        rows, first and last row."""
+        now = time.monotonic()
+        return {
+            inst.db_id: self.scheduler.coverage[con_id].as_dict(now)
+            for con_id, inst in self.sampler.instruments.items()
+            if inst.is_option and con_id in self.scheduler.coverage
+        }
+
+    async def wait_streaming(self) -> None:
+        """Wait until discovery is done and the first lines are requested."""
+        await self._streaming.wait()
+
+    @property
+    def collection_active(self) -> bool:
+        """True between the start of :meth:`start_collection` and the end of the stop."""
+        return self._active
+
+    # starting -------------------------------------------------------------------------------
+
+    async def _start(self, symbols: list[str]) -> None:
+        self.started_at = datetime.now(UTC)
+        self.symbols = symbols
+        client_id = int(self.ib.client.clientId)
+        spool = Spool(self.config.spool_directory(client_id),
+                      max_bytes=self.config.spool_max_bytes, run_id=str(self.run_id))  # fmt: skip
+        spool.open()
+        self.sink = RowSink(self.db, spool, interval=self.config.interval,
+                            batch_size=self.config.batch_size)  # fmt: skip
+        self._spawn(self.sink.run(), "collector-sink")
+        self.keeper = ConnectionKeeper(
+            self.ib, self.db, run_id=self.run_id, on_reconnected=self._resubscribe,
+            initial=self.config.reconnect_initial, maximum=self.config.reconnect_max,
+        )  # fmt: skip
+        self.ib.reqMarketDataType(self.config.market_data_type)
+        await self._discover_all()
+        if not self.universes:
+            raise AlcDataError(f"no symbol could be discovered: {self.discovery_errors}")
+        self.ib.pendingTickersEvent += self.sampler.on_pending
+        self.ib.errorEvent += self._on_error
+        self.ib.disconnectedEvent += self._on_disconnected
+        self.streams.apply(time.monotonic())
+        self._streaming.set()
+        self._spawn(self._sample_loop(), "collector-sample")
+        self._spawn(self._rediscover_loop(), "collector-rediscover")
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(coro, name=name))
+
+    async def _discover_all(self) -> None:
+        for symbol in self.symbols:
+            try:
+                universe = await discover(
+                    self.ib, symbol,
+                    expiry_range_days=self.config.expiry_range_days,
+                    strike_range_percent=self.config.strike_range_percent,
+                    max_contracts=self.config.max_contracts_per_symbol,
+                )  # fmt: skip
+                registered = await register_universe(self.db, universe)
+            except (AlcDataError, OSError, TimeoutError) as exc:
+                self.discovery_errors[symbol] = str(exc)
+                log.error("discovery of %s failed: %s (keeping its previous universe)",
+                          symbol, exc)  # fmt: skip
+                continue
+            self.discovery_errors.pop(symbol, None)
+            self.universes[symbol] = registered
+        self._set_universe()
+
+    def _set_universe(self) -> None:
+        pinned: list[int] = []
+        options: list[tuple[float, int]] = []
+        for symbol, reg in self.universes.items():
+            universe: Universe = reg.universe
+            und = int(universe.underlying.conId)
+            self.sampler.instruments[und] = Instrument(und, reg.underlying_id, symbol, False,
+                                                       universe.underlying)  # fmt: skip
+            pinned.append(und)
+            for c in universe.contracts:
+                db_id = reg.contract_ids[c.con_id]
+                self.sampler.instruments[c.con_id] = Instrument(c.con_id, db_id, symbol, True,
+                                                                c.contract)  # fmt: skip
+                options.append((c.moneyness, c.con_id))
+        options.sort()
+        self.scheduler.set_universe(pinned, [con_id for _, con_id in options])
+
+    # running --------------------------------------------------------------------------------
+
+    async def _sample_loop(self) -> None:
+        interval = self.config.interval
+        line_every = max(interval, min(1.0, self.config.dwell / 4))
+        next_lines = time.monotonic() + line_every
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        while True:
+            deadline = max(deadline + interval, loop.time())
+            await asyncio.sleep(deadline - loop.time())
+            self._sample_once()
+            now = time.monotonic()
+            if now >= next_lines:
+                next_lines = now + line_every
+                self.streams.apply(now)
+
+    def _sample_once(self) -> None:
+        started = time.perf_counter()
+        options, stocks = self.sampler.sample(time.monotonic())
+        assert self.sink is not None
+        self.sink.submit(OPTION_TABLE, options)
+        self.sink.submit(STOCK_TABLE, stocks)
+        self.sample_seconds += time.perf_counter() - started
+
+    async def _rediscover_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.rediscover_every)
+            if self.keeper is not None:
+                await self.keeper.store_gaps()
+            if not self.ib.isConnected():
+                continue
+            await self._discover_all()
+            self.rediscoveries += 1
+
+    def _on_error(self, req_id: int, code: int, message: str, contract: Any) -> None:
+        now = time.monotonic()
+        if code in _CONNECTIVITY and self.keeper is not None:
+            if self.keeper.on_connectivity(code):
+                self.streams.lost_all(now)  # 1101: IB dropped the lines; request them again
+                self.streams.apply(now)
+            return
+        self.streams.on_error(req_id, code, message, contract, now)
+
+    def _on_disconnected(self) -> None:
+        if self._stop.is_set() or self.keeper is None:
+            return
+        self.streams.lost_all(time.monotonic())
+        self.keeper.on_disconnected()
+
+    async def _resubscribe(self) -> None:
+        self.ib.reqMarketDataType(self.config.market_data_type)
+        self.streams.apply(time.monotonic())
+
+    # stopping -------------------------------------------------------------------------------
+
+    async def _shutdown(self) -> None:
+        if self.keeper is not None:
+            await self.keeper.stop()
+        sink_task = self._tasks[0] if self._tasks else None
+        for task in self._tasks[1:]:
+            task.cancel()
+        await asyncio.gather(*self._tasks[1:], return_exceptions=True)
+        with contextlib.suppress(Exception):
+            self.ib.pendingTickersEvent -= self.sampler.on_pending
+            self.ib.errorEvent -= self._on_error
+            self.ib.disconnectedEvent -= self._on_disconnected
+        if self.sink is not None:
+            self._sample_once()  # what changed since the last interval
+            self.streams.cancel_all(time.monotonic())
+            if sink_task is not None:
+                self.sink.stop_loop()
+                await asyncio.gather(sink_task, return_exceptions=True)
+            await self.sink.close(within=self.config.stop_timeout)
+        if self.keeper is not None:
+            await self.keeper.store_gaps()
+        self._tasks.clear()
+        self._streaming.clear()
+
+
+def _config(config: CollectorConfig | Settings | dict[str, Any] | None) -> CollectorConfig:
+    if isinstance(config, CollectorConfig):
+        return config
+    if isinstance(config, Settings):
+        return CollectorConfig.from_settings(config)
+    return CollectorConfig.from_settings(None, **(config or {}))

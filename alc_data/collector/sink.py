@@ -1,0 +1,300 @@
+"""Where sampled rows go: the tick writers while the database is up, the spool while it is not.
+
+One task (:meth:`RowSink.run`) owns the cadence: every ``interval`` (or as soon as
+``batch_size`` rows wait) it hands the waiting rows to the writers and flushes them, so that
+it knows exactly which rows each commit stored (and their latency). States:
+
+- **live**: rows go to the (non-idempotent) ``TickWriter`` / ``StockTickWriter``;
+- **outage**: a flush failed (:class:`~alc_data.errors.RowsNotWrittenError`): the writers'
+  queued rows are taken back (``take_pending``) and appended to the spool, and so is every
+  new batch; every ``probe`` seconds (backing off to 5 s) the oldest spool segment is replayed
+  through an *idempotent* writer and deleted once stored. When the spool is empty, rows go
+  live again. A collector started over a non-empty spool (a crash) begins in this state.
+
+Counting: a row is *inserted* once the database confirmed it (new, or found already stored by
+an idempotent replay, which happens only when a commit's acknowledgement was lost); rows a
+previous run left in the spool are counted as *recovered*, not as this run's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from alc_data.collector.spool import Spool
+from alc_data.db.database import Database
+from alc_data.errors import AlcDataError, RowsNotWrittenError
+from alc_data.repositories.bulk_writer import BulkWriter
+from alc_data.repositories.writers import StockTickWriter, TickWriter
+
+__all__ = ["OPTION_TABLE", "STOCK_TABLE", "RowSink", "TableCounts"]
+
+log = logging.getLogger(__name__)
+
+OPTION_TABLE = "market_data_ticks"
+STOCK_TABLE = "stock_data_ticks"
+_HUGE = 1 << 40
+_MAX_PROBE = 5.0
+
+
+@dataclass
+class TableCounts:
+    """What happened to the rows of one table."""
+
+    collected: int = 0
+    inserted: int = 0
+    spooled: int = 0
+    replayed: int = 0
+    recovered: int = 0
+    shed: int = 0
+    rejected: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """JSON-friendly view."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Table:
+    name: str
+    live: BulkWriter
+    replay: BulkWriter
+    columns: tuple[str, ...]
+    waiting: list[Any] = field(default_factory=list)
+    counts: TableCounts = field(default_factory=TableCounts)
+
+
+class RowSink:
+    """Writes collected rows, spooling them through database outages (see the module doc).
+
+    Args:
+        db: the database.
+        spool: an opened :class:`~alc_data.collector.spool.Spool`.
+        interval: seconds between flushes (the collection interval).
+        batch_size: waiting rows that trigger a flush before the interval.
+        probe: first wait between replay attempts during an outage.
+    """
+
+    def __init__(
+        self, db: Database, spool: Spool, *, interval: float, batch_size: int, probe: float = 0.5
+    ) -> None:
+        self.db = db
+        self.spool = spool
+        self.interval = interval
+        self.batch_size = batch_size
+        self.probe = probe
+        self.outage_since: datetime | None = None
+        self.outages = 0
+        self.last_error: str | None = None
+        self.latencies_ms: deque[float] = deque(maxlen=200_000)
+        self.flush_seconds = 0.0
+        self._tables = {
+            OPTION_TABLE: self._table(OPTION_TABLE, TickWriter),
+            STOCK_TABLE: self._table(STOCK_TABLE, StockTickWriter),
+        }
+        self._wake = asyncio.Event()
+        self._next_probe = 0.0
+        self._probe_wait = probe
+        self._stopping = False
+        if len(spool):
+            self._enter_outage("rows left in the spool by an earlier run", fresh_start=True)
+
+    def _table(self, name: str, kind: type[BulkWriter]) -> _Table:
+        common: dict[str, Any] = {"batch_size": _HUGE, "interval": 3600.0, "max_pending": _HUGE}
+        live = kind(self.db, idempotent=False, **common)
+        replay = kind(self.db, idempotent=True, **common)
+        columns: tuple[str, ...] = kind.target.row_type._fields  # type: ignore[attr-defined]
+        return _Table(name, live, replay, columns)
+
+    # producers --------------------------------------------------------------------------
+
+    def submit(self, table: str, rows: Sequence[Any]) -> None:
+        """Accept rows of ``table`` (``market_data_ticks`` or ``stock_data_ticks``)."""
+        if not rows:
+            return
+        t = self._tables[table]
+        t.waiting.extend(rows)
+        t.counts.collected += len(rows)
+        if sum(len(x.waiting) for x in self._tables.values()) >= self.batch_size:
+            self._wake.set()
+
+    # state ------------------------------------------------------------------------------
+
+    @property
+    def live(self) -> bool:
+        """True when rows go straight to the database."""
+        return self.outage_since is None
+
+    def counts(self, table: str) -> TableCounts:
+        """The counters of ``table``."""
+        return self._tables[table].counts
+
+    def buffered(self) -> int:
+        """Rows accepted and held in memory (waiting or being written)."""
+        n = 0
+        for t in self._tables.values():
+            c = t.live.counts
+            n += len(t.waiting) + c.pending + c.in_flight
+        return n
+
+    # the loop ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Flush until :meth:`close` (call it to stop; it flushes what is left)."""
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            self._wake.clear()
+            try:
+                await self.step()
+            except Exception as exc:  # never let the loop die: the rows stay accounted for
+                self.last_error = repr(exc)
+                log.exception("row sink step failed")
+
+    async def step(self) -> None:
+        """One round: write (or spool) what waits, and replay the spool during an outage."""
+        if self.live:
+            await self._write_live()
+        if not self.live:
+            self._spool_waiting()
+            if time.monotonic() >= self._next_probe:
+                await self._replay()
+
+    async def _write_live(self) -> None:
+        started = time.perf_counter()
+        for t in self._tables.values():
+            if not t.waiting and not t.live.counts.pending:
+                continue
+            if not self.live:
+                break  # an earlier table failed: step() spools the rest
+            batch, t.waiting = t.waiting, []
+            before = t.live.counts
+            await t.live.put_many(batch)
+            try:
+                await t.live.flush()
+            except RowsNotWrittenError as exc:
+                self._count_written(t, before, t.live)
+                rows = await t.live.take_pending()
+                self._to_spool(t, rows)
+                self._enter_outage(str(exc))
+                continue
+            except AlcDataError as exc:  # schema trouble: keep the rows, report loudly
+                self._count_written(t, before, t.live)
+                self._to_spool(t, await t.live.take_pending())
+                self._enter_outage(f"write refused: {exc}")
+                continue
+            self._count_written(t, before, t.live)
+            self._record_latency(batch)
+        self.flush_seconds += time.perf_counter() - started
+
+    def _count_written(self, t: _Table, before: Any, writer: BulkWriter) -> None:
+        after = writer.counts
+        t.counts.inserted += _stored(before, after)
+        t.counts.rejected += after.rejected - before.rejected
+
+    def _record_latency(self, batch: list[Any]) -> None:
+        now = datetime.now(UTC)
+        add = self.latencies_ms.append
+        for row in batch:
+            add((now - row[1]).total_seconds() * 1000.0)
+
+    def _spool_waiting(self) -> None:
+        for t in self._tables.values():
+            if t.waiting:
+                batch, t.waiting = t.waiting, []
+                self._to_spool(t, batch)
+
+    def _to_spool(self, t: _Table, rows: list[Any]) -> None:
+        if not rows:
+            return
+        spooled = self.spool.append(t.name, t.columns, rows)
+        t.counts.spooled += spooled
+        t.counts.shed += len(rows) - spooled
+
+    def _enter_outage(self, reason: str, *, fresh_start: bool = False) -> None:
+        self.last_error = reason
+        if self.outage_since is None:
+            self.outage_since = datetime.now(UTC)
+            self.outages += 0 if fresh_start else 1
+            self._probe_wait = self.probe
+            self._next_probe = 0.0 if fresh_start else time.monotonic() + self.probe
+            log.warning("database unavailable (%s): spooling rows to %s", reason,
+                        self.spool.directory)  # fmt: skip
+
+    async def _replay(self) -> None:
+        """Replay spool segments (oldest first) until it is empty or a write fails."""
+        while True:
+            seg = self.spool.oldest()
+            if seg is None:
+                self._leave_outage()
+                return
+            t = self._tables[seg.table]
+            rows = self.spool.read(seg)
+            before = t.replay.counts
+            await t.replay.put_many(rows)
+            try:
+                await t.replay.flush()
+            except AlcDataError as exc:
+                await t.replay.take_pending()  # still on disk
+                self._retry_later(str(exc))
+                return
+            after = t.replay.counts
+            stored = _stored(before, after)
+            t.counts.rejected += after.rejected - before.rejected
+            if seg.run_id == self.spool.run_id:
+                t.counts.replayed += stored
+                t.counts.inserted += stored
+            else:
+                t.counts.recovered += stored
+            self.spool.remove(seg)
+
+    def _retry_later(self, reason: str) -> None:
+        self.last_error = reason
+        self._probe_wait = min(self._probe_wait * 2, _MAX_PROBE)
+        self._next_probe = time.monotonic() + self._probe_wait
+
+    def _leave_outage(self) -> None:
+        if self.outage_since is not None:
+            seconds = (datetime.now(UTC) - self.outage_since).total_seconds()
+            log.warning("database back after %.1f s: spool replayed", seconds)
+        self.outage_since = None
+
+    # stopping ---------------------------------------------------------------------------
+
+    def stop_loop(self) -> None:
+        """Make :meth:`run` return after its current round (then call :meth:`close`)."""
+        self._stopping = True
+        self._wake.set()
+
+    async def close(self, *, within: float = 10.0) -> None:
+        """Write what waits; during an outage keep trying for ``timeout`` seconds, then leave
+        the rest in the (sealed) spool for the next run."""
+        timeout = within
+        self._stopping = True
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        await self.step()
+        while not self.live and time.monotonic() < deadline:
+            await asyncio.sleep(min(self._probe_wait, max(0.0, deadline - time.monotonic())))
+            self._next_probe = 0.0
+            await self.step()
+        if not self.live:
+            log.error("database still unavailable: %d rows stay in the spool %s for the next "
+                      "run", self.spool.rows, self.spool.directory)  # fmt: skip
+        self.spool.close()
+        for t in self._tables.values():
+            for writer in (t.live, t.replay):
+                with contextlib.suppress(AlcDataError):
+                    await writer.close()
+
+
+def _stored(before: Any, after: Any) -> int:
+    """Rows a flush stored: new ones, and ones found already stored (idempotent path)."""
+    return int((after.written - before.written) + (after.duplicates - before.duplicates))

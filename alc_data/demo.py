@@ -1,0 +1,202 @@
+"""``alc-data demo``: the whole product on one machine, in a minute, with nothing but Python.
+
+Steps: the database (the embedded PostgreSQL under the data directory, or ``ALC_DATABASE_URL``)
+is migrated; the IB simulator starts on a free port; the real ib_async client connects; the
+collector streams live quotes for a short while; the loader fetches recent history; the quality
+check runs; a summary is printed. A second run reuses the database (history already loaded is
+not requested again). Ctrl-C stops at any point: the collector flushes what it accepted, and
+everything opened is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from ib_async import IB
+from sqlalchemy.engine import URL
+
+from alc_data import exchange_calendar
+from alc_data.collector import OptionsDataCollector
+from alc_data.collector.config import CollectorConfig
+from alc_data.config import Settings
+from alc_data.db import migrate
+from alc_data.db.database import Database
+from alc_data.db.rollups import refresh_all
+from alc_data.ib.sim import SimConfig, SimServer
+from alc_data.loader import HistoricalDataLoader, LoaderConfig
+from alc_data.repositories import Repositories
+from alc_data.validation import DataValidator
+
+log = logging.getLogger(__name__)
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """How big the demo is."""
+
+    symbols: tuple[str, ...] = ("SPY", "QQQ")
+    collect_seconds: float = 20.0
+    history_days: int = 5
+    max_contracts: int = 40
+    seed: int = 1
+
+
+async def run_demo(settings: Settings, options: DemoOptions, say: Say) -> dict[str, Any]:
+    """Run every step; returns the summary (also what ``--json`` prints)."""
+    url = migrate.settings_url(settings)
+    say(f"database   {_where(url, settings)}")
+    await asyncio.to_thread(migrate.upgrade, url, "head")
+    summary: dict[str, Any] = {"database": url.render_as_string(hide_password=True)}
+    async with Database.from_url(url, settings=settings) as db, _simulator(options) as sim:
+        say(f"simulator  IB API on 127.0.0.1:{sim.port} (seed {options.seed})")
+        ib = IB()
+        await ib.connectAsync("127.0.0.1", sim.port, clientId=settings.ib.client_id)
+        try:
+            summary["collection"] = await _collect(db, ib, settings, options, say)
+            summary["history"] = await _load_history(db, ib, options, say)
+        finally:
+            ib.disconnect()
+        now = datetime.now(UTC)
+        await refresh_all(db.engine, now - timedelta(hours=1), now)
+        summary["quality"] = await DataValidator(db).run_quality_check(hours_back=1)
+        summary["snapshot"] = await _snapshot(db, options.symbols[0], now)
+        summary["stats"] = await _counts(db)
+    summary["psql"] = _psql_hint(url, settings)
+    return summary
+
+
+@contextlib.asynccontextmanager
+async def _simulator(options: DemoOptions) -> Any:
+    server = SimServer(SimConfig(seed=options.seed), port=0)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def _collect(
+    db: Database, ib: IB, settings: Settings, options: DemoOptions, say: Say
+) -> dict[str, Any]:
+    config = CollectorConfig.from_settings(settings, max_contracts_per_symbol=options.max_contracts)
+    collector = OptionsDataCollector(db, ib, config)
+    task = asyncio.create_task(collector.start_collection(list(options.symbols)))
+    say(f"collecting {', '.join(options.symbols)} live for {options.collect_seconds:g} s ...")
+    try:
+        deadline = asyncio.get_running_loop().time() + options.collect_seconds
+        while not task.done() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(1)
+            s = collector.get_stats()
+            say(f"  {s['active_contracts']} contracts, {s['ticks_collected']} ticks collected, "
+                f"{s['ticks_inserted']} stored")  # fmt: skip
+    finally:
+        # Also on Ctrl-C (cancellation): flush everything accepted before leaving.
+        await asyncio.shield(collector.stop_collection())
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    stats = collector.get_stats()
+    say(f"collected  {stats['ticks_inserted']} option and stock rows stored")
+    return stats
+
+
+async def _load_history(db: Database, ib: IB, options: DemoOptions, say: Say) -> dict[str, Any]:
+    end = exchange_calendar.previous_trading_day(datetime.now(UTC).date())
+    start = end
+    for _ in range(options.history_days - 1):
+        start = exchange_calendar.previous_trading_day(start)
+    symbol = options.symbols[0]
+    say(f"history    {symbol} {start} .. {end}, 1-minute bars, up to {options.max_contracts} "
+        "options ...")  # fmt: skip
+    loader = HistoricalDataLoader(db, ib, LoaderConfig(max_contracts=options.max_contracts))
+    stats = await loader.load_symbol_history(symbol, start_date=start, end_date=end)
+    say(f"loaded     {stats['stock_bars_loaded']} stock bars, {stats['option_bars_loaded']} "
+        f"option bars in {stats['history_requests']} requests "
+        f"({stats['skipped_complete']} already complete)")  # fmt: skip
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in stats.items()}
+
+
+async def _snapshot(db: Database, symbol: str, as_of: datetime) -> dict[str, Any]:
+    async with db.session() as session:
+        snap = await Repositories(session).chains.chain_snapshot(symbol, as_of=as_of)
+    quotes = [q for q in snap.quotes if q.bid_price is not None][:6]
+    return {
+        "symbol": symbol,
+        "as_of": as_of.isoformat(),
+        "underlying": None if snap.underlying is None else snap.underlying.price,
+        "quotes": [
+            {
+                "contract": q.contract_symbol,
+                "time": q.time.isoformat() if q.time else None,
+                "bid": q.bid_price,
+                "ask": q.ask_price,
+                "delta": q.delta,
+                "iv": q.implied_volatility,
+            }
+            for q in quotes
+        ],
+    }
+
+
+async def _counts(db: Database) -> dict[str, int]:
+    from sqlalchemy import text
+
+    tables = ("option_chains", "market_data_ticks", "stock_data_ticks", "option_bars",
+              "stock_bars", "data_quality_metrics")  # fmt: skip
+    async with db.connect() as conn:
+        return {t: int(await conn.scalar(text(f"SELECT count(*) FROM {t}")) or 0) for t in tables}
+
+
+def _where(url: URL, settings: Settings) -> str:
+    if settings.database.is_configured:
+        return url.render_as_string(hide_password=True)
+    return f"embedded PostgreSQL in {settings.database.data_dir / 'pgdata'}"
+
+
+def _psql_hint(url: URL, settings: Settings) -> str:
+    if settings.database.is_configured:
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=True)
+        return f'psql "{plain}"'
+    return "alc-data db psql    (starts the embedded server and opens psql on it)"
+
+
+def render_summary(summary: dict[str, Any]) -> str:
+    """The summary for a terminal."""
+    q, s, snap = summary["quality"], summary["stats"], summary["snapshot"]
+    lines = [
+        "",
+        "== summary",
+        f"stored     {s['option_chains']} contracts, {s['market_data_ticks']} option ticks, "
+        f"{s['stock_data_ticks']} stock ticks, {s['option_bars']} option bars, "
+        f"{s['stock_bars']} stock bars",
+        f"quality    {q['total_records']} ticks in the last hour, price coverage "
+        f"{q['price_data_coverage']:.1f}%, wide spreads {q['wide_spread_pct']:.1f}%, "
+        f"{q['validation_stats']['invalid']} invalid",
+        f"snapshot   {snap['symbol']} as of {snap['as_of']} (underlying {snap['underlying']}):",
+    ]
+    for quote in snap["quotes"]:
+        lines.append(
+            f"  {quote['contract']}  bid {quote['bid']}  ask {quote['ask']}  delta "
+            f"{_fmt(quote['delta'])}  iv {_fmt(quote['iv'])}"
+        )
+    lines += [
+        f"data       {summary['database']}",
+        f"query      {summary['psql']}",
+        "           e.g. SELECT * FROM market_data_1min ORDER BY bucket DESC LIMIT 10;",
+    ]
+    return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def parse_symbols(values: Sequence[str]) -> tuple[str, ...]:
+    """Upper-cased, de-duplicated symbols in the order given."""
+    return tuple(dict.fromkeys(v.upper() for v in values))

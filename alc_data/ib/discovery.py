@@ -8,8 +8,9 @@ Shared by the collector and the loader, so that both pick the same contracts:
   when IB lists them (consolidated quotes), else the exchange listing the most strikes; of
   its trading classes only the standard ones (the symbol, and its weekly class such as
   ``SPXW``), since adjusted classes (``2SPY``) and minis are other deliverables;
-- expiries within ``expiry_range_days``, strikes within ``strike_range_percent`` of the price,
-  nearest the money first; candidates are qualified in batches and unknown ones dropped.
+- expiries within ``expiry_range_days``; for each, one contract-details request lists every
+  contract IB has (qualified, with conId), of which those with strikes within
+  ``strike_range_percent`` of the price are kept, nearest the money first.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 #: Symbols IB lists as indexes (secType IND) rather than stocks.
 INDEX_SYMBOLS = frozenset({"SPX", "NDX", "RUT", "VIX", "XSP", "DJX", "OEX", "XEO"})
-QUALIFY_BATCH = 50
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class Universe:
     exchange: str
     trading_classes: tuple[str, ...]
     contracts: list[DiscoveredContract] = field(default_factory=list)
+    #: contracts listed within the bands (before ``max_contracts``)
     candidates: int = 0
 
     @property
@@ -127,61 +128,63 @@ def choose_chain(chains: Sequence[Any], symbol: str) -> tuple[str, list[Any]]:
     return exchange, [c for c in usable if c.exchange == exchange]
 
 
-def candidate_options(
+def band_expiries(
+    entries: Iterable[Any], *, today: date, expiry_range_days: int
+) -> list[tuple[str, str]]:
+    """(expiration ``YYYYMMDD``, trading class) pairs listed within the expiry band."""
+    last_expiry = today + timedelta(days=expiry_range_days)
+    pairs = {
+        (expiration, entry.tradingClass)
+        for entry in entries
+        for expiration in entry.expirations
+        if today <= _expiry(expiration) <= last_expiry
+    }
+    return sorted(pairs)
+
+
+def _expiry(text: str) -> date:
+    return datetime.strptime(text[:8], "%Y%m%d").date()  # noqa: DTZ007 (a date, not a time)
+
+
+async def chain_contracts(
+    ib: IB,
     symbol: str,
-    entries: Iterable[Any],
+    expiries: Sequence[tuple[str, str]],
     *,
     exchange: str,
     spot: float,
-    today: date,
-    expiry_range_days: int,
     strike_range_percent: float,
-) -> list[tuple[float, Option]]:
-    """Unqualified options in the expiry and strike bands, with their moneyness."""
-    last_expiry = today + timedelta(days=expiry_range_days)
-    out: list[tuple[float, Option]] = []
-    for entry in entries:
-        for expiration in entry.expirations:
-            expiry = datetime.strptime(expiration, "%Y%m%d").date()  # noqa: DTZ007 (a date)
-            if not today <= expiry <= last_expiry:
-                continue
-            for strike in entry.strikes:
-                moneyness = abs(strike - spot) / spot
-                if moneyness > strike_range_percent:
-                    continue
-                for right in ("C", "P"):
-                    option = Option(
-                        symbol, expiration, strike, right, exchange,
-                        tradingClass=entry.tradingClass, currency="USD",
-                    )  # fmt: skip
-                    out.append((moneyness, option))
-    out.sort(key=lambda item: (item[0], item[1].lastTradeDateOrContractMonth, item[1].right))
-    return out
-
-
-async def qualify_options(
-    ib: IB, candidates: Sequence[tuple[float, Option]], *, limit: int | None = None
+    limit: int | None = None,
 ) -> list[DiscoveredContract]:
-    """Qualify candidates in batches (nearest the money first) until ``limit`` are found."""
+    """The listed contracts of each (expiry, trading class) within the strike band, nearest
+    the money first.
+
+    One contract-details request per expiry returns every strike and right IB lists for it:
+    no guessing strikes from reqSecDefOptParams' superset, and a few requests instead of one
+    per contract (IB allows about 50 messages a second).
+    """
     found: list[DiscoveredContract] = []
-    for start in range(0, len(candidates), QUALIFY_BATCH):
-        batch = candidates[start : start + QUALIFY_BATCH]
-        qualified = await ib.qualifyContractsAsync(*(option for _, option in batch))
-        for (moneyness, _), contract in zip(batch, qualified, strict=True):
-            if not isinstance(contract, Option) or not contract.conId:
-                continue  # unknown (None) or ambiguous (a list)
-            found.append(_discovered(contract, moneyness))
-            if limit is not None and len(found) >= limit:
-                return found
-    return found
+    for expiration, trading_class in expiries:
+        query = Option(symbol, expiration, exchange=exchange, currency="USD",
+                       tradingClass=trading_class)  # fmt: skip
+        for details in await ib.reqContractDetailsAsync(query):
+            if details.contract is None:
+                continue
+            contract = Contract.recreate(details.contract)  # a generic Contract -> Option
+            if not isinstance(contract, Option) or not contract.conId or not contract.strike:
+                continue
+            moneyness = abs(contract.strike - spot) / spot
+            if moneyness <= strike_range_percent:
+                found.append(_discovered(contract, moneyness))
+    found.sort(key=lambda c: (c.moneyness, c.expiry, c.right))
+    return found if limit is None else found[:limit]
 
 
 def _discovered(contract: Option, moneyness: float) -> DiscoveredContract:
-    expiry = datetime.strptime(contract.lastTradeDateOrContractMonth[:8], "%Y%m%d").date()  # noqa: DTZ007
     return DiscoveredContract(
         contract=contract,
         con_id=int(contract.conId),
-        expiry=expiry,
+        expiry=_expiry(contract.lastTradeDateOrContractMonth),
         strike=Decimal(str(contract.strike)),
         right=str(contract.right)[:1],
         multiplier=int(float(contract.multiplier or 100)),
@@ -212,20 +215,20 @@ async def discover(
     )
     exchange, entries = choose_chain(chains, symbol)
     today = today or datetime.now(UTC).date()
-    candidates = candidate_options(
+    expiries = band_expiries(entries, today=today, expiry_range_days=expiry_range_days)
+    listed = await chain_contracts(
+        ib,
         symbol,
-        entries,
+        expiries,
         exchange=exchange,
         spot=spot,
-        today=today,
-        expiry_range_days=expiry_range_days,
         strike_range_percent=strike_range_percent,
     )
-    contracts = await qualify_options(ib, candidates, limit=max_contracts)
+    contracts = listed if max_contracts is None else listed[:max_contracts]
     log.info(
-        "%s: spot %.2f, chain %s %s, %d of %d candidates qualified",
-        symbol, spot, exchange, "/".join(sorted(e.tradingClass for e in entries)),
-        len(contracts), len(candidates),
+        "%s: spot %.2f, chain %s %s, %d expiries, %d contracts in the bands, %d kept",
+        symbol, spot, exchange, "/".join(sorted({e.tradingClass for e in entries})),
+        len(expiries), len(listed), len(contracts),
     )  # fmt: skip
     return Universe(
         symbol=symbol,
@@ -234,5 +237,5 @@ async def discover(
         exchange=exchange,
         trading_classes=tuple(sorted({e.tradingClass for e in entries})),
         contracts=contracts,
-        candidates=len(candidates),
+        candidates=len(listed),
     )

@@ -53,6 +53,9 @@ async def test_rows_match_what_the_simulator_published(
     steps: list[tuple[datetime, datetime]] = []  # (simulated instant, wall time it began)
     sim.clock.freeze(datetime.now(UTC))
     async with collecting(collector, ["SPY"]):
+        # Every contract's first state (its subscription snapshot) is stored before the
+        # published states begin, so that each window below starts from a settled stream.
+        await until(lambda: collector.get_stats()["option_ticks"]["collected"] >= 30)
         for _ in range(5):  # five published states, each held for a second
             at = datetime.now(UTC)
             sim.clock.freeze(at)

@@ -1,0 +1,120 @@
+"""``alc-data demo`` end to end (a short variant), and the completeness of every ``--help``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import URL
+
+from alc_data.cli import build_parser, main
+
+SHORT = ["demo", "--symbols", "SPY", "--collect-seconds", "3", "--days", "1",
+         "--max-contracts", "6", "--json"]  # fmt: skip
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _demo(capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
+    assert main(SHORT) == 0
+    captured = capsys.readouterr()
+    assert "collecting SPY" in captured.err  # progress goes to stderr with --json
+    return json.loads(captured.out)
+
+
+def _check_summary(summary: dict) -> None:  # type: ignore[type-arg]
+    stats = summary["stats"]
+    assert stats["option_chains"] >= 6
+    assert stats["market_data_ticks"] > 0 and stats["stock_data_ticks"] > 0
+    assert stats["option_bars"] > 0 and stats["stock_bars"] > 0
+    assert stats["data_quality_metrics"] > 0
+    assert summary["collection"]["ticks_inserted"] == summary["collection"]["ticks_collected"]
+    quality = summary["quality"]
+    assert quality["total_records"] > 0 and quality["price_data_coverage"] > 90
+    snapshot = summary["snapshot"]
+    assert snapshot["symbol"] == "SPY" and snapshot["underlying"] is not None
+    assert snapshot["quotes"] and all(q["bid"] <= q["ask"] for q in snapshot["quotes"])
+
+
+def test_demo_on_a_server_twice(
+    database_factory: Callable[[], URL],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = database_factory()
+    monkeypatch.setenv("ALC_DATABASE_URL", url.render_as_string(hide_password=False))
+    first = _demo(capsys)
+    _check_summary(first)
+    assert first["history"]["history_requests"] > 0
+    second = _demo(capsys)  # reuses the database
+    _check_summary(second)
+    assert second["history"]["history_requests"] == 0
+    assert second["history"]["skipped_complete"] > 0
+    assert second["stats"]["option_bars"] == first["stats"]["option_bars"]
+    assert second["stats"]["market_data_ticks"] > first["stats"]["market_data_ticks"]
+
+
+@pytest.fixture
+def embedded_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for name in ("ALC_DATABASE_URL", "DB_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    tmp_path.chmod(0o755)
+    monkeypatch.setenv("ALC_DATA_DIR", str(tmp_path / "data"))
+    yield tmp_path / "data"
+
+
+def test_demo_on_the_embedded_default(
+    embedded_only: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    summary = _demo(capsys)
+    _check_summary(summary)
+    assert str(embedded_only / "pgdata").replace("/", "%2F") in summary["database"]
+    assert summary["psql"].startswith("alc-data db psql")
+    assert (embedded_only / "pgdata" / "PG_VERSION").exists()
+
+
+def test_demo_text_summary(
+    database_factory: Callable[[], URL],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = database_factory()
+    monkeypatch.setenv("ALC_DATABASE_URL", url.render_as_string(hide_password=False))
+    assert main(SHORT[:-1]) == 0
+    out = capsys.readouterr().out
+    for heading in ("== summary", "stored", "quality", "snapshot", "data", "query"):
+        assert heading in out
+    assert url.password is None or url.password not in out
+
+
+def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[
+    tuple[tuple[str, ...], argparse.ArgumentParser]
+]:  # fmt: skip
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, (*path, name))
+
+
+def test_every_command_has_complete_help() -> None:
+    commands = dict(_commands(build_parser()))
+    expected = {
+        ("db", "upgrade"), ("db", "downgrade"), ("db", "current"), ("db", "check"),
+        ("db", "status"), ("db", "maintain"), ("db", "psql"), ("demo",), ("collect",),
+        ("load-history",), ("validate",), ("stats",), ("report",), ("sim", "serve"),
+    }  # fmt: skip
+    assert expected <= set(commands)
+    for path, parser in commands.items():
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            assert action.help, f"alc-data {' '.join(path)}: {action.dest} has no help"
+        leaf = not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
+        if leaf and path:
+            assert "--json" in parser.format_help() or path == ("db", "psql") or path[0] == "sim", (
+                path
+            )

@@ -101,8 +101,9 @@ async def _collect(
         await asyncio.shield(collector.stop_collection())
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    stats = collector.get_stats()
-    say(f"collected  {stats['ticks_inserted']} option and stock rows stored")
+        stats = collector.get_stats()
+        say(f"collected  {stats['ticks_inserted']} of {stats['ticks_collected']} accepted rows "
+            f"stored, {stats['spooled_rows']} in the spool")  # fmt: skip
     return stats
 
 

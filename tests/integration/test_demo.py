@@ -118,3 +118,58 @@ def test_every_command_has_complete_help() -> None:
             assert "--json" in parser.format_help() or path == ("db", "psql") or path[0] == "sim", (
                 path
             )
+
+
+def test_ctrl_c_during_collection_stops_cleanly_and_keeps_every_accepted_row(
+    database_factory: Callable[[], URL], tmp_path: Path
+) -> None:
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    from alc_data.config import with_driver
+
+    url = database_factory()
+    env = {**os.environ, "ALC_DATABASE_URL": url.render_as_string(hide_password=False),
+           "ALC_DATA_DIR": str(tmp_path)}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alc_data.cli", *SHORT, "--collect-seconds", "60"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell's background job would ignore SIGINT; a user's terminal does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stderr is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        lines.append(line)
+        if re.search(r"[1-9]\d* stored", line):  # collecting, rows already stored
+            break
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=60)
+    output = "".join(lines) + rest
+    assert proc.returncode == 130, output
+    assert "interrupted" in output
+    final = re.search(
+        r"collected\s+(\d+) of (\d+) accepted rows stored, (\d+) in the spool", output
+    )
+    assert final, output
+    stored, accepted, spooled = map(int, final.groups())
+    assert stored == accepted > 0 and spooled == 0
+    engine = create_engine(with_driver(url, "psycopg"))
+    with engine.connect() as conn:
+        in_db = conn.scalar(
+            text("SELECT (SELECT count(*) FROM market_data_ticks) + "
+                 "(SELECT count(*) FROM stock_data_ticks)")
+        )  # fmt: skip
+    engine.dispose()
+    assert in_db == accepted

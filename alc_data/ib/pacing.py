@@ -17,35 +17,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from alc_data.bar_sizes import bar_size_seconds
+
 __all__ = ["HistoricalRequestKey", "PacingRules", "PacingTracker", "bar_size_seconds"]
-
-_UNIT_SECONDS = {
-    "sec": 1,
-    "secs": 1,
-    "min": 60,
-    "mins": 60,
-    "hour": 3600,
-    "hours": 3600,
-    "day": 86_400,
-    "days": 86_400,
-    "week": 604_800,
-    "weeks": 604_800,
-    "month": 2_592_000,
-    "months": 2_592_000,
-}
-
-
-def bar_size_seconds(bar_size: str) -> int:
-    """The length of an IB bar size setting ("1 min", "30 secs", "1 day") in seconds.
-
-    Raises:
-        ValueError: for a bar size IB does not know.
-    """
-    try:
-        count, unit = bar_size.strip().split()
-        return int(count) * _UNIT_SECONDS[unit.lower()]
-    except (ValueError, KeyError) as exc:
-        raise ValueError(f"unknown bar size {bar_size!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -170,14 +144,26 @@ class PacingTracker:
         wait = 0.0
         rules = self.rules
         hard = [(t, k) for t, k in self._history if rules.is_hard(k.bar_size)]
-        wait = max(wait, _wait_for_capacity(hard, request.weight, rules.max_requests,
-                                            rules.scaled(rules.window), now))
+        wait = max(
+            wait,
+            _wait_for_capacity(
+                hard, request.weight, rules.max_requests, rules.scaled(rules.window), now
+            ),
+        )
         for t, k in hard:
             if k == request:
                 wait = max(wait, t + rules.scaled(rules.identical_window) - now)
         same = [(t, k) for t, k in hard if k.same_contract_key == request.same_contract_key]
-        wait = max(wait, _wait_for_capacity(same, request.weight, rules.max_same_contract,
-                                            rules.scaled(rules.same_contract_window), now))
+        wait = max(
+            wait,
+            _wait_for_capacity(
+                same,
+                request.weight,
+                rules.max_same_contract,
+                rules.scaled(rules.same_contract_window),
+                now,
+            ),
+        )
         # A strictly later instant: windows are open on the left (t > now - window).
         return wait + 1e-6 if wait > 0 else 0.0
 

@@ -8,7 +8,6 @@ tick exists in a bucket; each :class:`QuoteBar` says which (``source``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alc_data.bar_sizes import bar_size_seconds
 from alc_data.db.partitioning import BUCKET_ORIGIN
 from alc_data.db.timeseries import OPTION_BAR_COLUMNS, render_first_last
 from alc_data.errors import DataError
@@ -27,7 +27,6 @@ from alc_data.repositories.quote_bars import roll_up_stored
 from alc_data.repositories.rows import OptionBarRow, QuoteBar, StockBarRow
 from alc_data.repositories.writers import OptionBarWriter, StockBarWriter
 
-_UNITS = {"sec": 1, "secs": 1, "min": 60, "mins": 60, "hour": 3600, "hours": 3600}
 _BAR_PRICES = ("open", "high", "low", "close", "wap")
 SOURCES = ("auto", "ticks", "bars")
 
@@ -40,18 +39,18 @@ GROUP BY 1 ORDER BY 1
 """
 
 
-def bar_size_seconds(bar_size: str) -> int | None:
-    """Seconds in an IB bar size (``"1 min"``, ``"5 mins"``, ``"1 hour"``); None for days+."""
-    match = re.fullmatch(r"\s*(\d+)\s*([a-z]+)\s*", bar_size.lower())
-    if match is None or match.group(2) not in _UNITS:
+def _seconds(bar_size: str) -> int | None:
+    try:
+        return bar_size_seconds(bar_size)
+    except ValueError:
         return None
-    return int(match.group(1)) * _UNITS[match.group(2)]
 
 
 def interval_of(interval: timedelta | str) -> timedelta:
-    """A quote-bar interval: a timedelta or an IB bar size, whole minutes, at least 1 minute."""
+    """A quote-bar interval: a timedelta or an IB bar size ("5 mins", "1 hour", "1 day"), a whole
+    number of minutes, at least 1 minute."""
     if isinstance(interval, str):
-        seconds = bar_size_seconds(interval)
+        seconds = _seconds(interval)
         if seconds is None:
             raise DataError(f"unsupported interval {interval!r}")
         interval = timedelta(seconds=seconds)
@@ -179,7 +178,7 @@ class OptionBarRepository(_BarTable):
         usable = [
             (seconds, size)
             for size in sizes
-            if (seconds := bar_size_seconds(size)) and step.total_seconds() % seconds == 0
+            if (seconds := _seconds(size)) and step.total_seconds() % seconds == 0
         ]
         if not usable:
             return []

@@ -7,6 +7,13 @@ written). Each round runs the writer, the raw baseline (``copy_records_to_table`
 chunks, one connection) and the idempotent writer on the truncated table; 3 rounds interleaved,
 median reported, throughput counted on the client. ``--stream`` generates rows during the
 writer run instead of holding them all (to show the writer's memory bound at 10M rows).
+``--inline-validation`` adds to each round a writer run with inline validation on (an
+:class:`~alc_data.validation.InlineValidationHook` as its ``before_write``, contract terms
+loaded from the database by the hook), so that the cost of validation in the write path is
+measured: keys ``inline_validation_rows_per_s``, ``inline_validation_ratio_vs_writer`` and
+``inline_validation_findings_per_row`` (the synthetic rows are not priced consistently with
+their contracts' strikes, so most rows draw findings: a heavy case for the hook; the hook alone
+on rows with ~1% defects is timed by ``benchmarks/validation.py``).
 """
 
 from __future__ import annotations
@@ -29,8 +36,9 @@ from _common import (
     trading_days,
 )
 
-from alc_data import Database, OptionTick, TickWriter
+from alc_data import Database, DataValidator, OptionTick, TickWriter
 from alc_data.repositories.writers import TickWriter as _Writer
+from alc_data.validation import InlineValidationHook
 
 COLUMNS = _Writer.target.columns
 
@@ -40,10 +48,23 @@ async def truncate(db: Database) -> None:
         await conn.execute("TRUNCATE market_data_ticks")
 
 
-async def run_writer(db: Database, rows: object, *, idempotent: bool, chunk: int) -> int:
-    async with TickWriter(db, idempotent=idempotent, chunk_rows=chunk) as writer:
+#: findings per row of each inline-validated run
+INLINE_FINDINGS: list[float] = []
+
+
+async def run_writer(
+    db: Database, rows: object, *, idempotent: bool, chunk: int, validate: bool = False
+) -> int:
+    hook = InlineValidationHook(DataValidator(db), enabled=True) if validate else None
+    before_write = hook.check if hook is not None else None
+    async with TickWriter(
+        db, idempotent=idempotent, chunk_rows=chunk, before_write=before_write
+    ) as writer:
         await writer.put_many(rows)  # type: ignore[arg-type]
     counts = writer.counts
+    if hook is not None:
+        assert hook.checked == counts.written, (hook.checked, counts)
+        INLINE_FINDINGS.append(sum(hook.rule_failures.values()) / max(1, hook.checked))
     assert counts.rejected == 0 and counts.pending == 0, counts
     return counts.written
 
@@ -71,6 +92,10 @@ async def main() -> None:
     parser.add_argument("--chunk", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stream", action="store_true", help="generate rows while writing")
+    parser.add_argument(
+        "--inline-validation", action="store_true",
+        help="also time the writer with inline validation on (before_write hook)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     db = open_database()
@@ -101,16 +126,20 @@ async def main() -> None:
         return
 
     rows = list(tick_rows(ids, total=args.rows, days=args.days))
-    results: dict[str, list[float]] = {"writer": [], "raw": [], "idempotent": []}
+    names = ("writer", "raw", "idempotent", *(("inline",) if args.inline_validation else ()))
+    results: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(args.runs):
-        for name in ("writer", "raw", "idempotent"):
+        for name in names:
             await truncate(db)
             if name == "raw":
                 seconds, written = await timed(run_raw(db, rows, chunk=args.chunk))
             else:
                 seconds, written = await timed(
-                    run_writer(db, rows, idempotent=name == "idempotent", chunk=args.chunk)
-                )
+                    run_writer(
+                        db, rows, idempotent=name == "idempotent", chunk=args.chunk,
+                        validate=name == "inline",
+                    )
+                )  # fmt: skip
             assert written == len(rows), (name, written)
             results[name].append(written / seconds)
             print(f"  {name:<10} {written / seconds:>12,.0f} rows/s", file=sys.stderr)
@@ -128,6 +157,17 @@ async def main() -> None:
         "idempotent_ratio_vs_raw_copy": round(idem / raw, 3),
         "peak_rss_mb": round(peak, 1),
     }
+    table: list[tuple[str, float]] = []
+    if args.inline_validation:
+        inline = median(results["inline"])
+        result["inline_validation_rows_per_s"] = round(inline)
+        result["inline_validation_ratio_vs_writer"] = round(inline / writer, 3)
+        result["inline_validation_findings_per_row"] = round(median(INLINE_FINDINGS), 3)
+        table = [
+            ("inline-validated rows/s", inline),
+            ("inline ratio vs writer", inline / writer),
+            ("inline findings per row", median(INLINE_FINDINGS)),
+        ]
     report(
         f"ingest: {len(rows):,} rows, {args.contracts} contracts, {args.days} days, "
         f"median of {args.runs}",
@@ -138,6 +178,7 @@ async def main() -> None:
             ("idempotent rows/s", idem),
             ("idempotent ratio", idem / raw),
             ("peak RSS MB (rows pre-built)", peak),
+            *table,
         ],
         result,
     )

@@ -4,8 +4,11 @@ Run: ``python benchmarks/validation.py [--ticks 100000] [--repeat 3]``. Prints a
 the last line one JSON object: ``ticks_per_s`` is the median throughput of
 ``DataValidator.validate_batch`` over the built-in rule set (no database round trip: the
 validator is built without a database, so the figure is the rules' own cost). The inline
-figures time :class:`InlineValidationHook.check` on 1,000-row flushes (tuples to snapshots
-plus the rules), i.e. what enabling inline validation adds to each tick written.
+figures time :class:`InlineValidationHook.check` on 1,000-row flushes of :class:`OptionTick`
+rows, the rows the tick writer hands to its ``before_write`` callback (rows to snapshots plus
+the rules), i.e. the CPU that enabling inline validation adds to each tick written. The
+writer's throughput with the hook on is measured by ``benchmarks/ingest.py
+--inline-validation``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from alc_data import OptionTick
 from alc_data.validation import ContractTerms, DataValidator, InlineValidationHook
 from alc_data.validation.types import MarketDataSnapshot
 
@@ -31,8 +35,8 @@ def _contracts(n_strikes: int) -> list[tuple[int, float, str]]:
     return [(i * 2 + (r == "P"), k, r) for i, k in enumerate(strikes) for r in ("C", "P")]
 
 
-def _rows(total: int, n_strikes: int = 50) -> list[tuple[Any, ...]]:
-    """Tick rows in write-path column order, time-ordered, a few percent with defects."""
+def _rows(total: int, n_strikes: int = 50) -> list[OptionTick]:
+    """Tick rows as the writer holds them, time-ordered, a few percent with defects."""
     contracts = _contracts(n_strikes)
     rows = []
     for i in range(total):
@@ -46,8 +50,8 @@ def _rows(total: int, n_strikes: int = 50) -> list[tuple[Any, ...]]:
             bid, ask = ask, bid  # crossed
         delta = 0.5 if right == "C" else -0.5
         rows.append(
-            (t, cid, bid, ask, mid, 10, 12, 1, i // len(contracts), 100, 0.2, delta, 0.01,
-             -0.05, 0.3, None, spot, "REALTIME")
+            OptionTick(cid, t, bid, ask, mid, 10, 12, 1, i // len(contracts), 100, 0.2, delta,
+                       0.01, -0.05, 0.3, None, spot, "REALTIME")
         )  # fmt: skip
     return rows
 
@@ -68,7 +72,7 @@ async def _batch_rate(snapshots: list[MarketDataSnapshot]) -> tuple[float, int]:
     return len(snapshots) / elapsed, len(report.findings)
 
 
-async def _inline_cost(rows: list[tuple[Any, ...]], flush: int = 1000) -> float:
+async def _inline_cost(rows: list[OptionTick], flush: int = 1000) -> float:
     hook = InlineValidationHook(enabled=True, terms=_terms())
     hook.context.now = SESSION_OPEN + timedelta(hours=6)
     started = time.perf_counter()
@@ -77,7 +81,7 @@ async def _inline_cost(rows: list[tuple[Any, ...]], flush: int = 1000) -> float:
     return (time.perf_counter() - started) / len(rows) * 1e6
 
 
-async def _disabled_cost(rows: list[tuple[Any, ...]], flush: int = 1000) -> float:
+async def _disabled_cost(rows: list[OptionTick], flush: int = 1000) -> float:
     hook = InlineValidationHook(enabled=False)
     started = time.perf_counter()
     for i in range(0, len(rows), flush):

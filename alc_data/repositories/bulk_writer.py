@@ -7,19 +7,24 @@ connections, so that asyncpg encodes the next chunk while the server works on th
 Memory bound: producers wait in :meth:`BulkWriter.put` while ``max_pending`` rows are queued, so
 at most ``max_pending + parallel * chunk_rows`` accepted rows are held at any time.
 
-Nothing accepted is dropped: a chunk whose write fails for lack of a database goes back to the
-front of the queue and is retried on the next flush (``counts.pending`` says how many wait).
-A chunk refused for its data is split until the bad rows are isolated; those are rejected with
+Nothing accepted is dropped: when a chunk's write fails for lack of a database, the rows of it
+not yet written go back to the front of the queue and are retried on the next flush
+(``counts.pending`` says how many wait). A chunk refused for its data is repaired or split until
+the bad rows are isolated (:mod:`~alc_data.repositories.chunk_writer`); those are rejected with
 an :class:`~alc_data.errors.InvalidRowError` naming the row, and the rest are written.
+
+An optional ``before_write`` callback (for example inline validation) sees every accepted row
+once, in batches (one call per flush in the usual case), before the rows are written; it cannot
+stop the write, and a failure of it is logged and recorded in ``counts.last_error``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -32,49 +37,24 @@ from alc_data.db.partition_guard import PartitionGuard
 from alc_data.errors import (
     AlcDataError,
     DatabaseUnavailableError,
-    DuplicateError,
     InvalidRowError,
-    PartitionMissingError,
     RowsNotWrittenError,
     SchemaError,
-    UnknownReferenceError,
     UnknownRowReferenceError,
 )
-from alc_data.repositories._errors import RETRYABLE_CODES, sqlstate, translate
+from alc_data.repositories._errors import translate
+from alc_data.repositories.chunk_writer import ChunkInterrupted, ChunkWriter, Row
 from alc_data.repositories.copy_sql import CopySql
 from alc_data.repositories.copy_target import CopyTarget, RowChecker
+from alc_data.repositories.writer_counts import WriterCounts
 
-Row = tuple[Any, ...]
+__all__ = ["BeforeWrite", "BulkWriter", "RejectHook", "WriterCounts"]
+
 RejectHook = Callable[[InvalidRowError], None]
+#: Called with a batch of accepted rows before they are written (see the module doc).
+BeforeWrite = Callable[[Sequence[Row]], Awaitable[object]]
 
-
-@dataclass(frozen=True)
-class WriterCounts:
-    """A snapshot of a writer's counters.
-
-    ``put == accepted + rejected_on_put``; every accepted row ends up ``written``, a
-    ``duplicate`` (idempotent path: already stored), ``rejected_on_write``, ``withdrawn``, or
-    still ``pending``/``in_flight``.
-    """
-
-    put: int
-    accepted: int
-    rejected_on_put: int
-    rejected_on_write: int
-    written: int
-    duplicates: int
-    pending: int
-    in_flight: int
-    flushes: int
-    failed_flushes: int
-    last_error: str | None
-    #: rows handed back to the caller by :meth:`BulkWriter.take_pending` (e.g. to spool them)
-    withdrawn: int = 0
-
-    @property
-    def rejected(self) -> int:
-        """All rejected rows."""
-        return self.rejected_on_put + self.rejected_on_write
+log = logging.getLogger(__name__)
 
 
 class BulkWriter:
@@ -95,6 +75,7 @@ class BulkWriter:
         parallel: int = 2,
         on_reject: RejectHook | None = None,
         keep_rejections: int = 1000,
+        before_write: BeforeWrite | None = None,
     ) -> None:
         self._owns_db = not isinstance(db, Database)
         self.db = Database.coerce(db)
@@ -107,11 +88,13 @@ class BulkWriter:
         self.parallel = max(1, parallel)
         self.max_pending = max_pending or max(self.chunk_rows * self.parallel, self.batch_size)
         self.on_reject = on_reject
+        self.before_write = before_write
         self.rejections: deque[InvalidRowError] = deque(maxlen=keep_rejections)
         self._checker = RowChecker(self.target)
         self._sql = CopySql(self.target)
         self._guard = PartitionGuard()
         self._pending: list[Row] = []
+        self._fresh = 0  # the last _fresh rows of _pending have not been seen by before_write
         self._known_refs: set[int] = set()
         self._unverified: set[int] = set()
         self._days: set[int] = set()
@@ -119,6 +102,10 @@ class BulkWriter:
         self._n = dict.fromkeys(
             ("put", "accepted", "rej_put", "rej_write", "written", "dups", "flight", "taken"), 0
         )
+        self._chunks = ChunkWriter(
+            self._sql, self._checker, self._guard, self._ensure_partitions, self._known_refs,
+            self._n, self._reject,
+        )  # fmt: skip
         self._flushes = self._failed = 0
         self._last_error: str | None = None
         self._wake = asyncio.Event()
@@ -162,6 +149,8 @@ class BulkWriter:
     def _accept(self, row: Row, day: int) -> None:
         self._pending.append(row)
         self._n["accepted"] += 1
+        if self.before_write is not None:
+            self._fresh += 1
         if day != self._last_day:
             self._days.add(day)
             self._last_day = day
@@ -209,7 +198,7 @@ class BulkWriter:
         spool): the rows leave the writer's responsibility and are counted as ``withdrawn``.
         """
         async with self._lock:
-            rows, self._pending = self._pending, []
+            rows, self._pending, self._fresh = self._pending, [], 0
             self._n["taken"] += len(rows)
             self._room.set()
             return rows
@@ -265,11 +254,15 @@ class BulkWriter:
                     failures.append(_unavailable(exc))
                     break
                 await slots.acquire()
+                if not failures and self._pending:
+                    await self._screen()
                 if failures or not self._pending:
                     slots.release()
                     break
-                chunk = self._pending[: self.chunk_rows]
-                del self._pending[: self.chunk_rows]
+                # Only rows before_write has seen (it has seen at least the first one now).
+                take = min(self.chunk_rows, len(self._pending) - self._fresh)
+                chunk = self._pending[:take]
+                del self._pending[:take]
                 self._room.set()
                 self._n["flight"] += len(chunk)
                 tasks.append(asyncio.create_task(self._write_task(chunk, slots, failures)))
@@ -286,56 +279,38 @@ class BulkWriter:
                 kept,
             ) from failures[0]
 
+    async def _screen(self) -> None:
+        """Hand the rows queued since the last call to ``before_write`` (each row once)."""
+        if self.before_write is None or not self._fresh:
+            self._fresh = 0
+            return
+        rows = self._pending[-self._fresh :]
+        self._fresh = 0
+        try:
+            await self.before_write(rows)
+        except Exception as exc:  # a failing check must not stop the rows being written
+            self._last_error = f"before_write failed: {exc!r}"
+            log.warning("%s: before_write failed", self.target.table, exc_info=True)
+
     async def _write_task(
         self, chunk: list[Row], slots: asyncio.Semaphore, failures: list[BaseException]
     ) -> None:
-        done = False
+        unwritten = chunk
         try:
             async with self.db.raw() as conn:
-                await self._write_chunk(conn, chunk)
-            done = True
+                try:
+                    await self._chunks.write(conn, chunk, idempotent=self.idempotent)
+                    unwritten = []
+                except ChunkInterrupted as stop:
+                    unwritten = stop.rows  # the rows before them are written and counted
+                    failures.append(_unavailable(stop.cause))
         except Exception as exc:
             failures.append(_unavailable(exc))
         finally:
-            if not done:
-                self._pending[:0] = chunk  # back to the front: nothing accepted is lost
+            if unwritten:  # back to the front: nothing accepted is lost
+                self._pending[:0] = unwritten
             self._n["flight"] -= len(chunk)
             slots.release()
-
-    async def _write_chunk(self, conn: Any, chunk: list[Row], *, attempt: int = 0) -> None:
-        try:
-            inserted = await self._sql.write(conn, chunk, idempotent=self.idempotent)
-        except Exception as exc:
-            error = translate(exc)
-            if isinstance(error, DatabaseUnavailableError) or conn.is_closed():
-                raise
-            await self._recover(conn, chunk, exc, error, attempt)
-            return
-        self._n["written"] += inserted
-        self._n["dups"] += len(chunk) - inserted
-
-    async def _recover(
-        self, conn: Any, chunk: list[Row], exc: Exception, error: AlcDataError, attempt: int
-    ) -> None:
-        if sqlstate(exc) in RETRYABLE_CODES and attempt < 5:
-            await self._write_chunk(conn, chunk, attempt=attempt + 1)
-        elif isinstance(error, DuplicateError) and not self.idempotent:
-            # Rows already stored (a replay): keep the new ones, count the others.
-            inserted = await self._sql.write(conn, chunk, idempotent=True)
-            self._n["written"] += inserted
-            self._n["dups"] += len(chunk) - inserted
-        elif isinstance(error, PartitionMissingError) and attempt == 0:
-            self._guard.forget()  # maintenance dropped a partition we remembered
-            await self._ensure_partitions(conn, {self._checker.check(r) for r in chunk})
-            await self._write_chunk(conn, chunk, attempt=1)
-        elif len(chunk) == 1:
-            self._n["rej_write"] += 1
-            cls = UnknownRowReferenceError if isinstance(error, UnknownReferenceError) else None
-            self._reject((cls or InvalidRowError)(f"refused by the database: {error}", chunk[0]))
-        else:
-            half = len(chunk) // 2
-            await self._write_chunk(conn, chunk[:half], attempt=attempt)
-            await self._write_chunk(conn, chunk[half:], attempt=attempt)
 
     # before writing: partitions and references --------------------------------------------
 
@@ -372,11 +347,14 @@ class BulkWriter:
         if not unknown:
             return
         i, keep = self._checker._ref, []
-        for row in self._pending:
+        first_fresh = len(self._pending) - self._fresh
+        for n, row in enumerate(self._pending):
             if row[i] in unknown:
                 self._n["rej_write"] += 1
                 name = self.target.ref_column
                 self._reject(UnknownRowReferenceError(f"unknown {name} {row[i]}", row))
+                if n >= first_fresh:
+                    self._fresh -= 1
             else:
                 keep.append(row)
         self._pending[:] = keep

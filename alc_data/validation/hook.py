@@ -1,13 +1,24 @@
 """Optional inline validation in the write path (off by default).
 
-The tick writer may hold an :class:`InlineValidationHook` and call its ``check`` with each
-flush's rows before it COPYs them. The hook keeps one evaluation context for its
-lifetime, so gap and volume rules see across flushes; staleness is left to the quality run.
-Its cost is measured by ``benchmarks/validation.py`` (the ``inline_*`` figures).
+Wire it into a tick writer with its ``before_write`` callback::
+
+    hook = InlineValidationHook(DataValidator(db), enabled=True, on_findings=print)
+    async with TickWriter(db, before_write=hook.check) as writer:
+        await writer.put(OptionTick(contract_id, now, bid_price=1.3, ask_price=1.2))
+
+The writer calls :meth:`InlineValidationHook.check` with each flush's rows (every row once)
+before it COPYs them. Findings never block the write: the rows are stored (the rules judge
+quotes, and a crossed quote is still what the market sent); the hook records them
+(:attr:`~InlineValidationHook.rule_failures`, :attr:`~InlineValidationHook.last_report`,
+``on_findings``). The hook keeps one evaluation context for its lifetime, so gap and volume
+rules see across flushes; staleness is left to the quality run. Its cost is measured by
+``benchmarks/validation.py`` (the ``inline_*`` figures, the hook alone) and by
+``benchmarks/ingest.py --inline-validation`` (the writer's throughput with the hook on).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -15,18 +26,16 @@ from typing import Any
 
 from sqlalchemy import text
 
+from alc_data.repositories.rows import OptionTick
 from alc_data.validation.tally import BatchReport
 from alc_data.validation.types import MarketDataSnapshot, ValidationContext
 from alc_data.validation.validator import DataValidator
 
 __all__ = ["TICK_COLUMNS", "ContractTerms", "InlineValidationHook"]
 
-#: The column order of a tick row in the write path (``market_data_ticks`` minus generated).
-TICK_COLUMNS = (
-    "time", "contract_id", "bid_price", "ask_price", "last_price", "bid_size", "ask_size",
-    "last_size", "volume", "open_interest", "implied_volatility", "delta", "gamma", "theta",
-    "vega", "rho", "underlying_price", "tick_type",
-)  # fmt: skip
+#: The column order of a tick row in the write path: the fields of :class:`OptionTick`, the
+#: rows :class:`~alc_data.TickWriter` writes (``market_data_ticks`` minus generated columns).
+TICK_COLUMNS: tuple[str, ...] = OptionTick._fields
 
 _TERMS_SQL = text(
     "SELECT c.id, u.symbol, c.expiration_date, CAST(c.strike_price AS float8) AS strike, "
@@ -54,10 +63,15 @@ class InlineValidationHook:
     Args:
         validator: the rules and thresholds (default: a database-less built-in validator).
         enabled: when False (the default), :meth:`check` returns None at once.
-        columns: the order of the values in a row.
+        columns: the order of the values in a row (default: :class:`OptionTick`'s fields).
         terms: contract terms by contract id; unknown contracts are loaded from the
             validator's database (one query per flush that meets new contracts).
         on_findings: called with each flush's report when it has findings.
+
+    Attributes:
+        checked: rows validated so far.
+        rule_failures: findings per rule over the hook's lifetime.
+        last_report: the report of the latest flush that had findings.
     """
 
     def __init__(
@@ -76,6 +90,9 @@ class InlineValidationHook:
         self.on_findings = on_findings
         self.context: ValidationContext = self.validator.context()
         self.reports = 0
+        self.checked = 0
+        self.rule_failures: Counter[str] = Counter()
+        self.last_report: BatchReport | None = None
 
     async def check(self, rows: Sequence[Sequence[Any]]) -> BatchReport | None:
         """Validate one flush of rows; None when disabled."""
@@ -86,8 +103,12 @@ class InlineValidationHook:
         self.context.now = datetime.now(UTC)
         await self.validator.feed(snapshots, self.context, report)
         self.reports += 1
-        if report.rule_failures and self.on_findings is not None:
-            self.on_findings(report)
+        self.checked += report.total
+        if report.rule_failures:
+            self.rule_failures.update(report.rule_failures)
+            self.last_report = report
+            if self.on_findings is not None:
+                self.on_findings(report)
         return report
 
     async def snapshots(self, rows: Iterable[Sequence[Any]]) -> list[MarketDataSnapshot]:

@@ -64,7 +64,9 @@ def _is_connection_failure(exc: BaseException) -> bool:
             OSError
             | asyncio.TimeoutError
             | asyncpg.exceptions.ConnectionDoesNotExistError
-            | asyncpg.exceptions.PostgresConnectionError,
+            | asyncpg.exceptions.PostgresConnectionError
+            # client-side connection state: closed, or released back to the pool mid-use
+            | asyncpg.exceptions.InterfaceError,
         ):
             return True
         if isinstance(current, DBAPIError) and current.connection_invalidated:

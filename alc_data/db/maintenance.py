@@ -93,7 +93,10 @@ async def _apply_retention(
         for spec in TICK_TABLES:
             if backend is Backend.TIMESCALE:
                 result = await conn.execute(
-                    text("SELECT drop_chunks(CAST(:t AS regclass), older_than => :cutoff)"),
+                    text(
+                        "SELECT drop_chunks(CAST(:t AS regclass), "
+                        "older_than => CAST(:cutoff AS timestamptz))"
+                    ),
                     {"t": spec.name, "cutoff": cutoff},
                 )
                 dropped[spec.name] = len(result.all())

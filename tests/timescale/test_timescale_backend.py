@@ -256,6 +256,48 @@ async def test_db_status_shows_the_timescale_objects(ts_engine: AsyncEngine) -> 
     assert "continuous aggregates" in text_out and "policy_compression" in text_out
 
 
+async def test_maintain_on_timescale(ts_engine: AsyncEngine) -> None:
+    from alc_data.db.maintenance import maintain
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    old = now - timedelta(days=20)
+    await _seed(ts_engine, old, minutes=2)
+    async with ts_engine.begin() as conn:
+        contract = await conn.scalar(text("SELECT max(id) FROM option_chains"))
+        await conn.execute(
+            insert(MarketDataTick),
+            [{"contract_id": contract, "time": now - timedelta(minutes=30) + timedelta(seconds=i),
+              "bid_price": 1.0, "ask_price": 1.2} for i in range(30)],
+        )  # fmt: skip
+    try:
+        report = await maintain(ts_engine, retention_days=10, refresh_hours=2, now=now)
+        assert report.backend == "timescale" and report.partitions_created == {}
+        assert report.rollups_refreshed == [
+            "market_data_1min",
+            "market_data_5min",
+            "stock_data_1min",
+        ]
+        assert report.partitions_dropped["market_data_ticks"] == 1  # the 20-day-old chunk
+        async with ts_engine.connect() as conn:
+            assert await conn.scalar(text("SELECT count(*) FROM market_data_ticks")) == 30
+            refreshed = await conn.scalar(
+                text("SELECT sum(tick_count) FROM market_data_1min WHERE bucket >= :t"),
+                {"t": now - timedelta(hours=1)},
+            )
+        assert refreshed == 30
+    finally:
+        async with ts_engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "SELECT drop_chunks('market_data_ticks', "
+                    "older_than => now() + interval '1 day')"
+                )
+            )
+            await conn.execute(
+                text("TRUNCATE option_chains, underlying_securities RESTART IDENTITY CASCADE")
+            )
+
+
 async def test_downgrade_base_removes_everything(ts_migrated: URL) -> None:
     """Runs last: nothing the migrations made survives ``downgrade base``."""
     meta = dict(await _fetch(ts_migrated, "SELECT key, value FROM alc_meta"))

@@ -19,7 +19,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from alc_data.config import Settings, load_settings
@@ -325,6 +327,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except AlcDataError as exc:
         print(f"alc-data: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, DBAPIError, asyncpg.PostgresError) as exc:
+        # The database could not be reached or refused the command: say so in one line.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"alc-data: database error: {type(exc).__name__}: {first}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("alc-data: interrupted", file=sys.stderr)

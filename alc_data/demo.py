@@ -15,10 +15,9 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ib_async import IB
 from sqlalchemy.engine import URL
 
 from alc_data import exchange_calendar
@@ -28,6 +27,7 @@ from alc_data.config import Settings
 from alc_data.db import migrate
 from alc_data.db.database import Database
 from alc_data.db.rollups import refresh_all
+from alc_data.ib.connect import connect_ib
 from alc_data.ib.sim import SimConfig, SimServer
 from alc_data.loader import HistoricalDataLoader, LoaderConfig
 from alc_data.repositories import Repositories
@@ -56,8 +56,7 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say) -> dict[s
     summary: dict[str, Any] = {"database": url.render_as_string(hide_password=True)}
     async with Database.from_url(url, settings=settings) as db, _simulator(options) as sim:
         say(f"simulator  IB API on 127.0.0.1:{sim.port} (seed {options.seed})")
-        ib = IB()
-        await ib.connectAsync("127.0.0.1", sim.port, clientId=settings.ib.client_id)
+        ib = await connect_ib("127.0.0.1", sim.port, settings.ib.client_id)
         try:
             summary["collection"] = await _collect(db, ib, settings, options, say)
             summary["history"] = await _load_history(db, ib, options, say)
@@ -83,7 +82,7 @@ async def _simulator(options: DemoOptions) -> Any:
 
 
 async def _collect(
-    db: Database, ib: IB, settings: Settings, options: DemoOptions, say: Say
+    db: Database, ib: Any, settings: Settings, options: DemoOptions, say: Say
 ) -> dict[str, Any]:
     config = CollectorConfig.from_settings(settings, max_contracts_per_symbol=options.max_contracts)
     collector = OptionsDataCollector(db, ib, config)
@@ -107,20 +106,24 @@ async def _collect(
     return stats
 
 
-async def _load_history(db: Database, ib: IB, options: DemoOptions, say: Say) -> dict[str, Any]:
+async def _load_history(db: Database, ib: Any, options: DemoOptions, say: Say) -> dict[str, Any]:
     end = exchange_calendar.previous_trading_day(datetime.now(UTC).date())
     start = end
     for _ in range(options.history_days - 1):
         start = exchange_calendar.previous_trading_day(start)
-    symbol = options.symbols[0]
-    say(f"history    {symbol} {start} .. {end}, 1-minute bars, up to {options.max_contracts} "
-        "options ...")  # fmt: skip
     loader = HistoricalDataLoader(db, ib, LoaderConfig(max_contracts=options.max_contracts))
-    stats = await loader.load_symbol_history(symbol, start_date=start, end_date=end)
-    say(f"loaded     {stats['stock_bars_loaded']} stock bars, {stats['option_bars_loaded']} "
-        f"option bars in {stats['history_requests']} requests "
-        f"({stats['skipped_complete']} already complete)")  # fmt: skip
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in stats.items()}
+    totals: dict[str, Any] = {}
+    for symbol in options.symbols:
+        say(f"history    {symbol} {start} .. {end}, 1-minute bars, up to "
+            f"{options.max_contracts} options ...")  # fmt: skip
+        stats = await loader.load_symbol_history(symbol, start_date=start, end_date=end)
+        say(f"loaded     {stats['stock_bars_loaded']} stock bars, {stats['option_bars_loaded']} "
+            f"option bars in {stats['history_requests']} requests "
+            f"({stats['skipped_complete']} already complete)")  # fmt: skip
+        for key, value in stats.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                totals[key] = totals.get(key, 0) + value
+    return {"start_date": start.isoformat(), "end_date": end.isoformat(), **totals}
 
 
 async def _snapshot(db: Database, symbol: str, as_of: datetime) -> dict[str, Any]:

@@ -91,3 +91,7 @@ class RowsNotWrittenError(DatabaseUnavailableError):
     def __init__(self, message: str, kept: int) -> None:
         super().__init__(message)
         self.kept = kept
+
+
+class BrokerUnavailableError(AlcDataError):
+    """Interactive Brokers (TWS, IB Gateway or the simulator) cannot be reached right now."""

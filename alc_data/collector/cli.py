@@ -24,6 +24,7 @@ from alc_data.collector.config import CollectorConfig
 from alc_data.config import Settings, load_settings
 from alc_data.db import migrate
 from alc_data.db.database import Database
+from alc_data.ib.connect import connect_ib, ib_address
 
 __all__ = ["parse_duration", "register", "run_collect"]
 
@@ -42,13 +43,6 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _address(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host, int(port)
-
-
 def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``collect`` command to a CLI's subparsers."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -64,7 +58,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--ib",
-        type=_address,
+        type=ib_address,
         metavar="HOST:PORT",
         help="TWS / IB Gateway (default ALC_IB_HOST:ALC_IB_PORT)",
     )
@@ -97,7 +91,8 @@ def run_collect(args: argparse.Namespace) -> int:
     """The ``collect`` command."""
     settings = load_settings()
     url = migrate.settings_url(settings)
-    _migrate_if_empty(url)
+    if migrate.upgrade_if_empty(url):
+        print("alc-data: the database had no schema; migrated it to head", file=sys.stderr)
     stats = asyncio.run(_collect(args, settings, Database.from_url(url, settings=settings)))
     if args.json:
         print(json.dumps(stats, default=str, sort_keys=True))
@@ -106,22 +101,7 @@ def run_collect(args: argparse.Namespace) -> int:
     return 1 if stats["shed_rows"] or stats["spooled_rows"] else 0
 
 
-def _migrate_if_empty(url: Any) -> None:
-    from sqlalchemy import create_engine
-
-    engine = create_engine(url.set(drivername="postgresql+psycopg"))
-    try:
-        with engine.connect() as conn:
-            revision = migrate.current(conn)
-    finally:
-        engine.dispose()
-    if revision is None:
-        print("alc-data: the database has no schema; migrating to head", file=sys.stderr)
-        migrate.upgrade(url, "head")
-
-
 async def _collect(args: argparse.Namespace, settings: Settings, db: Database) -> dict[str, Any]:
-    from ib_async import IB  # the composition root builds the IB client
 
     overrides: dict[str, Any] = {}
     if args.max_lines:
@@ -140,8 +120,7 @@ async def _collect(args: argparse.Namespace, settings: Settings, db: Database) -
                 SimServer(SimConfig(lines=config.max_lines), port=0)
             )
             host, port = "127.0.0.1", sim.port
-        ib = IB()
-        await ib.connectAsync(host, port, clientId=client_id, timeout=10)
+        ib = await connect_ib(host, port, client_id)
         stack.callback(ib.disconnect)
         collector = OptionsDataCollector(db, ib, config)
         return await _run(collector, [s.upper() for s in args.symbols], args.duration)
@@ -159,8 +138,10 @@ async def _run(
             loop.add_signal_handler(sig, stop.set)
     streaming = asyncio.create_task(collector.wait_streaming())
     print("discovering the universe...", end="", file=sys.stderr, flush=True)
-    await asyncio.wait({task, streaming}, return_when=asyncio.FIRST_COMPLETED)
+    stopping = asyncio.create_task(stop.wait())  # Ctrl-C also during discovery
+    await asyncio.wait({task, streaming, stopping}, return_when=asyncio.FIRST_COMPLETED)
     streaming.cancel()
+    stopping.cancel()
     deadline = None if duration is None else loop.time() + duration  # from the first lines
     while not task.done() and not stop.is_set():
         if deadline is not None and loop.time() >= deadline:

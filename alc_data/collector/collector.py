@@ -147,7 +147,7 @@ class OptionsDataCollector:
         self.started_at = datetime.now(UTC)
         self.symbols = symbols
         client_id = int(self.ib.client.clientId)
-        spool = Spool(self.config.spool_directory(client_id),
+        spool = Spool(self.config.spool_directory(client_id, self.db.identity),
                       max_bytes=self.config.spool_max_bytes, run_id=str(self.run_id))  # fmt: skip
         spool.open()
         self.sink = RowSink(self.db, spool, interval=self.config.interval,

@@ -31,7 +31,8 @@ class CollectorConfig:
         retry_after: first wait before a contract refused with 354 is asked for again.
         rediscover_every: seconds between re-discoveries of the universe.
         reconnect_initial / reconnect_max: reconnect backoff bounds (seconds).
-        spool_dir: the spool directory (None: ``<ALC_DATA_DIR>/collector-spool/client-<id>``).
+        spool_dir: the spool directory (None:
+            ``<ALC_DATA_DIR>/collector-spool/<database identity>/client-<id>``).
         spool_max_bytes: the spool's bound.
         stop_timeout: seconds ``stop_collection`` keeps trying an unavailable database.
     """
@@ -90,9 +91,10 @@ class CollectorConfig:
         """The interval in seconds."""
         return self.interval_ms / 1000.0
 
-    def spool_directory(self, client_id: int) -> Path:
-        """Where this collector spools."""
+    def spool_directory(self, client_id: int, database: str) -> Path:
+        """Where this collector spools: per database (``Database.identity``) and client id, so
+        that rows spooled for one database are never replayed into another."""
         if self.spool_dir is not None:
             return self.spool_dir
         data_dir = self.data_dir or load_settings().database.data_dir
-        return data_dir / "collector-spool" / f"client-{client_id}"
+        return data_dir / "collector-spool" / database / f"client-{client_id}"

@@ -7,6 +7,7 @@ Nothing connects until first use.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
@@ -139,6 +140,22 @@ class Database:
         pool = await self._raw_pool()
         async with pool.acquire() as conn:
             yield conn
+
+    @property
+    def identity(self) -> str:
+        """A short, stable name for *which* database this is (no credentials), for files that
+        must never be applied to another database, such as the collector's spool."""
+        if self._url is not None:
+            where = self._url.set(drivername="postgresql", password=None)
+            text_form = where.render_as_string(hide_password=True)
+        else:  # a caller's pool: its connection parameters, minus any password
+            args = getattr(self._pool, "_connect_args", ()) or ()
+            kwargs = dict(getattr(self._pool, "_connect_kwargs", {}) or {})
+            kwargs.pop("password", None)
+            dsn = str(args[0]) if args else ""
+            dsn = make_url(dsn).set(password=None).render_as_string() if "://" in dsn else dsn
+            text_form = f"{dsn}|{sorted((k, str(v)) for k, v in kwargs.items())}"
+        return hashlib.sha256(text_form.encode()).hexdigest()[:16]
 
     async def backend(self) -> Backend:
         """The backend recorded by the migrations (``alc_meta``)."""

@@ -21,7 +21,9 @@ from datetime import date
 from typing import Any, TextIO
 
 from alc_data.config import Settings, load_settings
+from alc_data.db import migrate
 from alc_data.db.database import Database
+from alc_data.ib.connect import connect_ib, ib_address
 from alc_data.ib.pacing import PacingRules
 from alc_data.loader.config import OPTION_SERIES, LoaderConfig
 from alc_data.loader.loader import HistoricalDataLoader
@@ -48,7 +50,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--start", type=date.fromisoformat, help="first day (YYYY-MM-DD)")
     parser.add_argument("--end", type=date.fromisoformat, help="last day, included")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--ib", metavar="HOST:PORT", help="gateway/TWS (ALC_IB_HOST:ALC_IB_PORT)")
+    source.add_argument(
+        "--ib", metavar="HOST:PORT", type=ib_address, help="gateway/TWS (ALC_IB_HOST:ALC_IB_PORT)"
+    )
     source.add_argument("--sim", action="store_true", help="use an in-process simulator")
     parser.add_argument(
         "--daily", action="store_true", help="load what is missing over the last --days-back days"
@@ -84,7 +88,10 @@ def run_load_history(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"alc-data load-history: {exc}", file=sys.stderr)
         return 2
-    stats = asyncio.run(_run(args, config, load_settings()))
+    settings = load_settings()
+    if migrate.upgrade_if_empty(migrate.settings_url(settings)):
+        print("alc-data: the database had no schema; migrated it to head", file=sys.stderr)
+    stats = asyncio.run(_run(args, config, settings))
     if args.json:
         print(json.dumps(stats, default=str))
     else:
@@ -120,8 +127,6 @@ async def _run(
 async def _ib(
     args: argparse.Namespace, settings: Settings, pacing: PacingRules
 ) -> AsyncIterator[Any]:
-    from ib_async import IB  # the composition root builds the client
-
     client_id = args.client_id if args.client_id is not None else settings.ib.client_id
     async with contextlib.AsyncExitStack() as stack:
         host, port = settings.ib.host, settings.ib.port
@@ -131,10 +136,8 @@ async def _ib(
             sim = await stack.enter_async_context(SimServer(SimConfig(pacing=pacing), port=0))
             host, port = "127.0.0.1", sim.port
         elif args.ib:
-            host, _, port_text = args.ib.rpartition(":")
-            port = int(port_text)
-        ib = IB()
-        await ib.connectAsync(host, port, clientId=client_id, readonly=True, timeout=10)
+            host, port = args.ib
+        ib = await connect_ib(host, port, client_id, readonly=True)
         stack.callback(ib.disconnect)
         yield ib
 

@@ -33,7 +33,8 @@ ORDER BY u.symbol
 
 _QUALITY_RUNS = text(
     """
-SELECT run_id::text AS run_id, check_timestamp, passed, details -> 'price_data_coverage' AS coverage
+SELECT run_id::text AS run_id, check_timestamp, passed,
+       details #> '{report,price_data_coverage}' AS coverage
 FROM data_quality_metrics WHERE metric_type = 'quality_run'
 ORDER BY check_timestamp DESC LIMIT 5
 """

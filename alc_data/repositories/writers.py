@@ -39,6 +39,10 @@ class TickWriter(BulkWriter):
         parallel: connections writing chunks at once (encoding overlaps server work).
         on_reject: called with each :class:`~alc_data.errors.InvalidRowError`.
         keep_rejections: how many recent rejections :attr:`rejections` keeps.
+        before_write: an async callback given each flush's rows (every row once) before they
+            are written, e.g. ``InlineValidationHook(validator, enabled=True).check`` for
+            inline validation (off by default); it cannot stop the write, and if it raises the
+            error is logged and kept in ``counts.last_error``.
     """
 
     target = CopyTarget(

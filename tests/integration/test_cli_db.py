@@ -140,3 +140,24 @@ def test_status_row_estimates_mix_statistics_and_counts(
     assert ticks["rows_estimate"] == 80
     assert ticks["num_chunks"] == 2
     assert ticks["last_partition_end"].startswith("2024-03-06")
+
+
+@pytest.mark.parametrize("argv", [["db", "status"], ["stats"], ["db", "upgrade"], ["validate"]])
+def test_unreachable_database_is_one_clear_line(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ALC_DATABASE_URL", "postgresql://trader:S3cretPw@127.0.0.1:1/options")
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "S3cretPw" not in err
+    assert "127.0.0.1" in err or "refused" in err.lower() or "connect" in err.lower()
+
+
+def test_unreachable_ib_and_bad_address(fresh_url: URL, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        main(["load-history", "SPY", "--start", "2026-11-02", "--end", "2026-11-03", "--ib", "foo"])
+    assert excinfo.value.code == 2
+    assert "HOST:PORT" in capsys.readouterr().err
+    assert main(["collect", "SPY", "--ib", "127.0.0.1:1", "--duration", "1s"]) == 1
+    err = capsys.readouterr().err
+    assert "BrokerUnavailableError" in err and "127.0.0.1:1" in err and "Traceback" not in err

@@ -52,3 +52,24 @@ async def test_wraps_a_callers_pool_without_leaking(migrated_url: URL, clean_db:
             assert await conn.fetchval("SELECT 1") == 1
     finally:
         await pool.close()
+
+
+async def test_identity_names_the_database_not_the_credentials(migrated_url: URL) -> None:
+    from alc_data.collector import CollectorConfig
+
+    a = Database.from_url("postgresql+asyncpg://u:secret1@db.example:5432/options")
+    b = Database.from_url("postgresql+psycopg://u:secret2@db.example:5432/options")
+    c = Database.from_url("postgresql+asyncpg://u:secret1@db.example:5432/other")
+    assert a.identity == b.identity != c.identity
+    assert "secret" not in a.identity
+    pool = await asyncpg.create_pool(**_asyncpg_dsn(migrated_url), min_size=1, max_size=1)
+    try:
+        pooled = Database.from_pool(pool)
+        assert pooled.identity != a.identity and len(pooled.identity) == 16
+    finally:
+        await pool.close()
+    for db in (a, b, c):
+        await db.close()
+    # The collector's default spool is per database, so rows never replay into another one.
+    config = CollectorConfig()
+    assert config.spool_directory(1, a.identity) != config.spool_directory(1, c.identity)

@@ -118,8 +118,12 @@ def test_stats(seeded: tuple[URL, Engine], capsys: pytest.CaptureFixture[str]) -
         1,
     )
     assert stats["totals"]["option_ticks"] == 240
+    assert stats["quality_runs"] == []
+    assert main(["validate", "--hours", "24"]) in (0, 1)
+    capsys.readouterr()
     assert main(["stats"]) == 0
-    assert "SPY" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "SPY" in out and "coverage 100.0%" in out
 
 
 class _Structure(HTMLParser):

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import AsyncIterator
 
 import pytest
-from collector_helpers import DbProxy
+from db_proxy import DbProxy
 from ib_async import IB
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from collector_helpers import DbProxy, collecting, small_config, table_count, until
+from collector_helpers import collecting, small_config, table_count, until
+from db_proxy import DbProxy
 from ib_async import IB
 from sqlalchemy.engine import URL
 

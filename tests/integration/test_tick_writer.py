@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import glob
 import math
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from db_proxy import DbProxy
 from sqlalchemy.engine import URL
 
 from alc_data import (
@@ -182,45 +181,13 @@ async def test_rows_spanning_days_and_months_create_their_partitions(db: Databas
     assert (parts, monthly) == (len(days), 3)
 
 
-class _Proxy:
-    """A TCP proxy in front of the test database that the test can sever and restore."""
+class _Proxy(DbProxy):
+    """The shared proxy, started on a given port (the same one again after a sever)."""
 
-    def __init__(self, url: URL) -> None:
-        self.url = url
-        self.server: asyncio.Server | None = None
-        self.links: set[asyncio.StreamWriter] = set()
-
-    async def _upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        socket_dir = self.url.query.get("host")
-        if self.url.host is None and isinstance(socket_dir, str):
-            path = glob.glob(f"{socket_dir}/.s.PGSQL.*")[0]
-            return await asyncio.open_unix_connection(path)
-        return await asyncio.open_connection(self.url.host or "127.0.0.1", self.url.port or 5432)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await self._upstream()
-        self.links |= {writer, up_writer}
-
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(Exception):
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            dst.close()
-
-        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
-
-    async def start(self, port: int = 0) -> int:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", port)
-        return int(self.server.sockets[0].getsockname()[1])
-
-    async def sever(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        for link in self.links:
-            link.close()
-        self.links.clear()
-        await asyncio.sleep(0.05)
+    async def start(self, port: int = 0) -> int:  # type: ignore[override]
+        self.port = port or self.port
+        await super().start()
+        return self.port
 
 
 async def test_a_failed_flush_keeps_the_rows_for_retry(db: Database, migrated_url: URL) -> None:

@@ -53,7 +53,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--duration",
         type=parse_duration,
         default=None,
-        help="stop after this long (30s, 10m, 2h); default: until Ctrl-C",
+        help="stop after streaming this long (30s, 10m, 2h), counted from the first "
+        "subscriptions, after discovery; default: until Ctrl-C",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(

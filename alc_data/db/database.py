@@ -14,7 +14,6 @@ from types import TracebackType
 from typing import Any, Self
 
 import asyncpg
-from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -158,15 +157,15 @@ class Database:
         return hashlib.sha256(text_form.encode()).hexdigest()[:16]
 
     async def backend(self) -> Backend:
-        """The backend recorded by the migrations (``alc_meta``)."""
-        if self._backend is None:
-            async with self.connect() as conn:
-                value = await conn.scalar(text("SELECT value FROM alc_meta WHERE key = 'backend'"))
-            from alc_data.errors import SchemaError
+        """The backend recorded by the migrations (``alc_meta``), read once.
 
-            if value is None:
-                raise SchemaError("the schema is not migrated: run `alc-data db upgrade`")
-            self._backend = Backend(value)
+        Raises:
+            SchemaError: the schema is not migrated.
+        """
+        if self._backend is None:
+            from alc_data.db.rollups import recorded_backend
+
+            self._backend = await recorded_backend(self.engine)
         return self._backend
 
     async def _raw_pool(self) -> asyncpg.Pool:

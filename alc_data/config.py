@@ -35,10 +35,20 @@ class Backend(StrEnum):
 
 
 class _Section(BaseSettings):
-    """A group of settings read from exact environment names (aliases), case-insensitively."""
+    """A group of settings read from exact environment names (aliases), case-insensitively.
+
+    Only the documented names are read: a field is never populated by its Python name, so
+    generic variables that shells and platforms set (``USER``, ``HOST``, ``PORT``, ``NAME``,
+    ...) are not mistaken for settings.
+    """
 
     model_config = SettingsConfigDict(
-        env_prefix="", case_sensitive=False, extra="ignore", frozen=True, populate_by_name=True
+        env_prefix="",
+        case_sensitive=False,
+        extra="ignore",
+        frozen=True,
+        populate_by_name=False,
+        validate_by_name=False,
     )
 
 
@@ -147,6 +157,24 @@ class Settings(BaseModel):
     ib: IBSettings
 
 
+_SECTIONS: dict[str, type[_Section]] = {
+    "database": DatabaseSettings,
+    "collection": CollectionSettings,
+    "validation": ValidationSettings,
+    "ib": IBSettings,
+}
+
+
+def setting_names() -> frozenset[str]:
+    """Every environment name alc-data reads (the names :func:`load_settings` accepts)."""
+    return frozenset(
+        field.alias
+        for section in _SECTIONS.values()
+        for field in section.model_fields.values()
+        if field.alias
+    )
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings from the environment.
 
@@ -155,17 +183,17 @@ def load_settings(**overrides: Any) -> Settings:
             environment; handy in tests and for the command line.
 
     Raises:
-        ConfigError: one or more values are invalid; the message names each variable.
+        ConfigError: one or more values are invalid, or an override names no setting; the
+            message names each variable.
     """
-    sections: dict[str, type[_Section]] = {
-        "database": DatabaseSettings,
-        "collection": CollectionSettings,
-        "validation": ValidationSettings,
-        "ib": IBSettings,
-    }
+    unknown = sorted(set(overrides) - setting_names())
+    if unknown:
+        raise ConfigError(
+            f"unknown settings: {', '.join(unknown)} (known: {', '.join(sorted(setting_names()))})"
+        )
     built: dict[str, _Section] = {}
     problems: list[str] = []
-    for name, section in sections.items():
+    for name, section in _SECTIONS.items():
         aliases = {f.alias for f in section.model_fields.values() if f.alias}
         mine = {k: v for k, v in overrides.items() if k in aliases}
         try:

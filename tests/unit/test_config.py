@@ -156,3 +156,43 @@ def test_unconfigured_database_has_no_url() -> None:
 def test_overrides_take_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ALC_IB_PORT", "4001")
     assert load_settings(ALC_IB_PORT=4002).ib.port == 4002
+
+
+#: Every settings field's Python name that is not itself a documented name (EXPIRY_RANGE_DAYS
+#: and MAX_SPREAD_PERCENT are): generic variables that shells and platforms set
+#: (``USER``, zsh's ``HOST``, ``PORT`` on PaaS hosts) and that must never be read as settings.
+GENERIC_NAMES = [
+    "HOST", "PORT", "NAME", "USER", "PASSWORD", "URL", "BACKEND", "RETENTION_DAYS", "DATA_DIR",
+    "INTERVAL_MS", "STRIKE_RANGE_PERCENT", "MAX_MARKET_DATA_LINES", "INCLUDE_GREEKS",
+    "BATCH_SIZE", "COPY_CHUNK_ROWS", "STALE_AFTER_SECONDS", "GAP_SECONDS", "RISK_FREE_RATE", "CLIENT_ID",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["upper", "lower"])
+def test_generic_variables_are_not_settings(monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    for name in GENERIC_NAMES:
+        monkeypatch.setenv(name.lower() if case == "lower" else name, "junk-value")
+    s = load_settings()  # junk in every generic name: no error, and nothing of it is read
+    assert s.database.is_configured is False  # HOST does not configure a server
+    assert (s.database.user, s.database.name, s.database.port) == (
+        "trading_user", "options_arbitrage", 5432,
+    )  # fmt: skip
+    assert s.database.password is None and s.database.url is None
+    assert s.database.backend is Backend.AUTO
+    assert (s.ib.host, s.ib.port, s.ib.client_id) == ("127.0.0.1", 7497, 1)
+    assert s.collection.interval_ms == 100
+    # positive control: the documented names are still read in the same environment
+    monkeypatch.setenv("DB_USER", "trader")
+    monkeypatch.setenv("DB_HOST", "db.internal")
+    s = load_settings()
+    assert (s.database.user, s.database.host, s.database.is_configured) == (
+        "trader", "db.internal", True,
+    )  # fmt: skip
+
+
+def test_unknown_override_is_refused() -> None:
+    with pytest.raises(ConfigError, match="DB_HOTS"):
+        load_settings(DB_HOTS="db")
+    with pytest.raises(ConfigError, match="host"):
+        load_settings(host="db")  # a field's Python name is not a setting name
+    assert load_settings(DB_HOST="db").database.host == "db"

@@ -24,7 +24,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from alc_data.config import Settings, load_settings
+from alc_data.config import Settings, load_settings, redact_url
 from alc_data.db import migrate
 from alc_data.db.maintenance import maintain
 from alc_data.db.status import database_status, render_status
@@ -49,7 +49,7 @@ def _url(settings: Settings) -> URL:
 
 
 def _where(url: URL) -> str:
-    return url.render_as_string(hide_password=True)
+    return redact_url(url)
 
 
 def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

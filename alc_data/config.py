@@ -9,6 +9,7 @@ a log line or an error message.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,29 @@ class DatabaseSettings(_Section):
         else:
             raise ConfigError("no database configured: set ALC_DATABASE_URL or DB_HOST")
         return with_driver(url, driver)
+
+
+#: Query parameters of a database URL that carry a secret (libpq and asyncpg spellings).
+_SECRET_QUERY = re.compile(r"pass|secret|token", re.IGNORECASE)
+_MASK = "***"
+
+
+def redact_url(url: URL | str) -> str:
+    """``url`` as text with every secret masked: the password of the user info and any query
+    parameter that carries one (``?password=``, ``?sslpassword=``, ...). What every output and
+    log line shows of a database URL."""
+    if isinstance(url, str):
+        try:
+            url = make_url(url)
+        except ArgumentError:
+            return _MASK  # not a URL: nothing of it can be shown safely
+    shown = url.set(query={}).render_as_string(hide_password=True)
+    pairs = [
+        f"{key}={_MASK if _SECRET_QUERY.search(key) else value}"
+        for key, values in url.query.items()
+        for value in ((values,) if isinstance(values, str) else values)
+    ]
+    return f"{shown}?{'&'.join(pairs)}" if pairs else shown
 
 
 def with_driver(url: URL | str, driver: str) -> URL:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL
 from alc_data import exchange_calendar
 from alc_data.collector import OptionsDataCollector
 from alc_data.collector.config import CollectorConfig
-from alc_data.config import Settings
+from alc_data.config import Settings, redact_url
 from alc_data.db import migrate
 from alc_data.db.database import Database
 from alc_data.db.rollups import refresh_all
@@ -53,7 +53,7 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say) -> dict[s
     url = migrate.settings_url(settings)
     say(f"database   {_where(url, settings)}")
     await asyncio.to_thread(migrate.upgrade, url, "head")
-    summary: dict[str, Any] = {"database": url.render_as_string(hide_password=True)}
+    summary: dict[str, Any] = {"database": redact_url(url)}
     async with Database.from_url(url, settings=settings) as db, _simulator(options) as sim:
         say(f"simulator  IB API on 127.0.0.1:{sim.port} (seed {options.seed})")
         ib = await connect_ib("127.0.0.1", sim.port, settings.ib.client_id)
@@ -159,13 +159,13 @@ async def _counts(db: Database) -> dict[str, int]:
 
 def _where(url: URL, settings: Settings) -> str:
     if settings.database.is_configured:
-        return url.render_as_string(hide_password=True)
+        return redact_url(url)
     return f"embedded PostgreSQL in {settings.database.data_dir / 'pgdata'}"
 
 
 def _psql_hint(url: URL, settings: Settings) -> str:
     if settings.database.is_configured:
-        plain = url.set(drivername="postgresql").render_as_string(hide_password=True)
+        plain = redact_url(url.set(drivername="postgresql"))
         return f'psql "{plain}"'
     return "alc-data db psql    (starts the embedded server and opens psql on it)"
 

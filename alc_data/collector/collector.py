@@ -33,7 +33,7 @@ from alc_data.collector.connection import ConnectionKeeper
 from alc_data.collector.lines import LineScheduler
 from alc_data.collector.sampling import Instrument, Sampler
 from alc_data.collector.sink import OPTION_TABLE, STOCK_TABLE, RowSink
-from alc_data.collector.spool import Spool
+from alc_data.collector.spool import Spool, WaitingSpool, waiting_spools
 from alc_data.collector.stats import build_stats
 from alc_data.collector.streams import Streams
 from alc_data.config import Settings
@@ -84,6 +84,7 @@ class OptionsDataCollector:
         self.started_at: datetime | None = None
         self.rediscoveries = 0
         self.discovery_errors: dict[str, str] = {}
+        self.waiting_spools: list[WaitingSpool] = []
         self.sample_seconds = 0.0
         self._active = False
         self._stop = asyncio.Event()
@@ -147,9 +148,13 @@ class OptionsDataCollector:
         self.started_at = datetime.now(UTC)
         self.symbols = symbols
         client_id = int(self.ib.client.clientId)
-        spool = Spool(self.config.spool_directory(client_id, self.db.identity),
-                      max_bytes=self.config.spool_max_bytes, run_id=str(self.run_id))  # fmt: skip
-        spool.open()
+        identity = await self.db.identity()
+        directory = self.config.spool_directory(client_id, identity.key)
+        spool = Spool(directory, max_bytes=self.config.spool_max_bytes, run_id=str(self.run_id))
+        spool.open((identity.key, identity.describe()))
+        self.waiting_spools = waiting_spools(self.config.spool_root(), exclude=directory)
+        for waiting in self.waiting_spools:
+            log.warning("a spool for another database is waiting: %s", waiting.describe())
         self.sink = RowSink(self.db, spool, interval=self.config.interval,
                             batch_size=self.config.batch_size)  # fmt: skip
         self._spawn(self.sink.run(), "collector-sink")

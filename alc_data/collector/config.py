@@ -32,7 +32,7 @@ class CollectorConfig:
         rediscover_every: seconds between re-discoveries of the universe.
         reconnect_initial / reconnect_max: reconnect backoff bounds (seconds).
         spool_dir: the spool directory (None:
-            ``<ALC_DATA_DIR>/collector-spool/<database identity>/client-<id>``).
+            ``<ALC_DATA_DIR>/collector-spool/<database identity key>/client-<id>``).
         spool_max_bytes: the spool's bound.
         stop_timeout: seconds ``stop_collection`` keeps trying an unavailable database.
     """
@@ -91,10 +91,14 @@ class CollectorConfig:
         """The interval in seconds."""
         return self.interval_ms / 1000.0
 
+    def spool_root(self) -> Path:
+        """The directory under which every database's default spools live."""
+        data_dir = self.data_dir or load_settings().database.data_dir
+        return data_dir / "collector-spool"
+
     def spool_directory(self, client_id: int, database: str) -> Path:
-        """Where this collector spools: per database (``Database.identity``) and client id, so
-        that rows spooled for one database are never replayed into another."""
+        """Where this collector spools: per database (``Database.identity().key``) and
+        client id, so that rows spooled for one database are never replayed into another."""
         if self.spool_dir is not None:
             return self.spool_dir
-        data_dir = self.data_dir or load_settings().database.data_dir
-        return data_dir / "collector-spool" / database / f"client-{client_id}"
+        return self.spool_root() / database / f"client-{client_id}"

@@ -22,6 +22,10 @@ which a backtest can see (the spool says when it started shedding). A warning is
 when the spool passes 80 % of its bound.
 
 One collector at a time owns a spool directory (an exclusive ``flock`` on ``spool.lock``).
+A spool belongs to one database: ``database.json`` in the directory names it (by the server's
+system identifier and the database name, see :meth:`alc_data.Database.identity`), and a
+spool is never opened for another database. :func:`waiting_spools` lists the spools under a
+root that hold rows for other databases, so that a collector can say so at start.
 """
 
 from __future__ import annotations
@@ -40,7 +44,15 @@ from typing import IO, Any
 
 from alc_data.errors import AlcDataError
 
-__all__ = ["FORMAT", "Segment", "Spool", "SpoolLockedError"]
+__all__ = [
+    "FORMAT",
+    "ForeignSpoolError",
+    "Segment",
+    "Spool",
+    "SpoolLockedError",
+    "WaitingSpool",
+    "waiting_spools",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +63,66 @@ _SHED_LOG_EVERY = 10.0
 
 class SpoolLockedError(AlcDataError):
     """Another collector owns this spool directory."""
+
+
+class ForeignSpoolError(AlcDataError):
+    """The spool directory holds rows for another database."""
+
+
+@dataclass(frozen=True)
+class WaitingSpool:
+    """A spool directory holding rows that wait for their database."""
+
+    directory: Path
+    database: str
+    segments: int
+    rows: int
+    size: int
+
+    def describe(self) -> str:
+        """One line for a log or a terminal."""
+        return (
+            f"{self.rows} rows ({self.segments} segments, {self.size} bytes) for "
+            f"{self.database} wait in {self.directory}"
+        )
+
+
+_MARKER = "database.json"
+
+
+def waiting_spools(root: Path, *, exclude: Path | None = None) -> list[WaitingSpool]:
+    """The spools under ``root`` (one level of database directories, then client
+    directories) that hold rows, other than ``exclude``."""
+    found = []
+    for directory in sorted(root.glob("*/client-*")):
+        if not directory.is_dir() or (exclude is not None and directory == exclude):
+            continue
+        files = [p for p in directory.iterdir() if p.suffix in (".seg", ".open")]
+        counts = [_scan(p)[1] for p in files]
+        if not files or not any(counts):
+            continue
+        found.append(
+            WaitingSpool(
+                directory,
+                _marker(directory) or "a database this version cannot name (an older spool)",
+                len(files),
+                sum(counts),
+                sum(p.stat().st_size for p in files),
+            )
+        )
+    return found
+
+
+def _marker(directory: Path) -> str | None:
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        return str(json.loads((directory / _MARKER).read_text(encoding="utf-8"))["database"])
+    return None
+
+
+def _marker_key(directory: Path) -> str | None:
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        return str(json.loads((directory / _MARKER).read_text(encoding="utf-8"))["key"])
+    return None
 
 
 @dataclass
@@ -104,13 +176,20 @@ class Spool:
 
     # lifecycle --------------------------------------------------------------------------
 
-    def open(self) -> None:
+    def open(self, database: tuple[str, str] | None = None) -> None:
         """Lock the directory and index the segments already in it.
+
+        Args:
+            database: ``(key, description)`` of the database this spool belongs to; recorded
+                in the directory on first use and checked on every later one.
 
         Raises:
             SpoolLockedError: another live collector holds the directory.
+            ForeignSpoolError: the directory belongs to another database.
         """
         self.directory.mkdir(parents=True, exist_ok=True)
+        if database is not None:
+            self._claim(*database)
         lock = (self.directory / "spool.lock").open("a")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -127,6 +206,17 @@ class Spool:
         if self._segments:
             log.warning("spool %s holds %d rows from an earlier run; they will be replayed",
                         self.directory, self.rows)  # fmt: skip
+
+    def _claim(self, key: str, description: str) -> None:
+        owner = _marker_key(self.directory)
+        if owner is not None and owner != key:
+            raise ForeignSpoolError(
+                f"the spool {self.directory} holds rows for {_marker(self.directory)}, not "
+                f"for {description}: point the collector at that database to replay them"
+            )
+        if owner is None:
+            marker = {"key": key, "database": description}
+            (self.directory / _MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
 
     def _index(self, path: Path) -> None:
         seq_text, _, table = path.stem.partition("-")

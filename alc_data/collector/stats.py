@@ -18,7 +18,9 @@ Keys:
   ``gap_seconds``;
 - ``symbols``: per symbol ``contracts``, ``subscribed``, ``ticks``, ``stock_ticks``, ``spot``;
 - ``latency_ms_p50`` / ``latency_ms_p99`` (from receipt of an update to its commit),
-  ``started_at``, ``uptime_seconds``, ``rediscoveries``, ``discovery_errors``.
+  ``started_at``, ``uptime_seconds``, ``rediscoveries``, ``discovery_errors``;
+- ``waiting_spools``: spools under the data directory holding rows for *other* databases
+  (``directory``, ``database``, ``rows``, ``bytes``), also logged at start.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ def build_stats(c: OptionsDataCollector) -> dict[str, Any]:
     )
     stats["rediscoveries"] = c.rediscoveries
     stats["discovery_errors"] = dict(c.discovery_errors)
+    stats["waiting_spools"] = [
+        {"directory": str(w.directory), "database": w.database, "rows": w.rows, "bytes": w.size}
+        for w in c.waiting_spools
+    ]
     return stats
 
 

@@ -7,13 +7,17 @@ Nothing connects until first use.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -24,7 +28,29 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-from alc_data.config import Backend, Settings, load_settings, with_driver
+from alc_data.config import Backend, Settings, load_settings, redact_url, with_driver
+from alc_data.errors import AlcDataError
+
+
+@dataclass(frozen=True)
+class DatabaseIdentity:
+    """Which database this is, however its URL is spelled.
+
+    Attributes:
+        key: a file-name-safe key: the server's system identifier and the database name.
+        system_identifier: ``pg_control_system().system_identifier`` (None where the server
+            does not say; the key then falls back to the server's address).
+        name: ``current_database()``.
+    """
+
+    key: str
+    system_identifier: int | None
+    name: str
+
+    def describe(self) -> str:
+        """A line for people: the database name and the server it lives on."""
+        server = self.system_identifier if self.system_identifier is not None else "unknown"
+        return f"database {self.name!r} on server {server}"
 
 
 class _PooledConnection:
@@ -72,7 +98,10 @@ class Database:
         self._url = url
         self._pool = pool
         self._owns_pool = False
+        self._pool_lock = asyncio.Lock()
+        self._connect_args: dict[str, Any] = {}
         self._backend: Backend | None = None
+        self._identity: DatabaseIdentity | None = None
 
     # construction -------------------------------------------------------------------------
 
@@ -84,7 +113,9 @@ class Database:
         url = with_driver(make_url(url) if isinstance(url, str) else url, "asyncpg")
         engine_kw.setdefault("pool_size", 10)
         engine_kw.setdefault("pool_pre_ping", True)
-        return cls(create_async_engine(url, **engine_kw), url=url, settings=settings)
+        db = cls(create_async_engine(url, **engine_kw), url=url, settings=settings)
+        db._connect_args = dict(engine_kw.get("connect_args") or {})
+        return db
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **engine_kw: Any) -> Self:
@@ -135,32 +166,39 @@ class Database:
 
     @asynccontextmanager
     async def raw(self) -> AsyncIterator[asyncpg.Connection]:
-        """A raw asyncpg connection (for COPY), from the wrapped pool or a private one."""
+        """A raw asyncpg connection (for COPY), from the wrapped pool or a private one.
+
+        The private pool is created once (concurrent first callers share it) with the same
+        connection arguments as the engine, TLS and other URL options included.
+        """
         pool = await self._raw_pool()
         async with pool.acquire() as conn:
             yield conn
 
-    @property
-    def identity(self) -> str:
-        """A short, stable name for *which* database this is (no credentials), for files that
-        must never be applied to another database, such as the collector's spool."""
-        if self._url is not None:
-            where = self._url.set(drivername="postgresql", password=None)
-            text_form = where.render_as_string(hide_password=True)
-        else:  # a caller's pool: its connection parameters, minus any password
-            args = getattr(self._pool, "_connect_args", ()) or ()
-            kwargs = dict(getattr(self._pool, "_connect_kwargs", {}) or {})
-            kwargs.pop("password", None)
-            dsn = str(args[0]) if args else ""
-            dsn = make_url(dsn).set(password=None).render_as_string() if "://" in dsn else dsn
-            text_form = f"{dsn}|{sorted((k, str(v)) for k, v in kwargs.items())}"
-        return hashlib.sha256(text_form.encode()).hexdigest()[:16]
+    async def identity(self) -> DatabaseIdentity:
+        """Which database this is, asked of the server (read once).
+
+        The same database under any spelling of its URL (host alias, driver, credentials,
+        options) has one identity. Files that must never be applied to another database,
+        such as the collector's spool, are keyed by it.
+
+        Raises:
+            DatabaseUnavailableError: the database cannot be reached.
+        """
+        if self._identity is None:
+            from alc_data.repositories._errors import translating
+
+            with translating():
+                async with self.raw() as conn:
+                    self._identity = await _read_identity(conn)
+        return self._identity
 
     async def backend(self) -> Backend:
         """The backend recorded by the migrations (``alc_meta``), read once.
 
         Raises:
             SchemaError: the schema is not migrated.
+            DatabaseUnavailableError: the database cannot be reached.
         """
         if self._backend is None:
             from alc_data.db.rollups import recorded_backend
@@ -170,11 +208,16 @@ class Database:
 
     async def _raw_pool(self) -> asyncpg.Pool:
         if self._pool is None:
-            assert self._url is not None
-            self._pool = await asyncpg.create_pool(
-                **_asyncpg_dsn(self._url), min_size=1, max_size=4
-            )
-            self._owns_pool = True
+            async with self._pool_lock:  # concurrent first callers: one pool, never several
+                if self._pool is None:
+                    if self._url is None:
+                        raise AlcDataError("this Database has neither a URL nor a pool")
+                    self._pool = await asyncpg.create_pool(
+                        **asyncpg_connect_args(self._url, self._connect_args),
+                        min_size=1,
+                        max_size=4,
+                    )
+                    self._owns_pool = True
         return self._pool
 
     async def close(self) -> None:
@@ -197,18 +240,46 @@ class Database:
         await self.close()
 
     def __repr__(self) -> str:
-        where = self._url.render_as_string(hide_password=True) if self._url else "asyncpg pool"
+        where = redact_url(self._url) if self._url else "asyncpg pool"
         return f"Database({where})"
 
 
-def _asyncpg_dsn(url: URL) -> dict[str, Any]:
-    """Keyword arguments for ``asyncpg.connect`` from an SQLAlchemy URL (Unix sockets too)."""
-    query = dict(url.query)
-    kwargs: dict[str, Any] = {
-        "user": url.username,
-        "password": url.password,
-        "database": url.database,
-        "host": query.pop("host", None) or url.host,
-        "port": url.port,
-    }
-    return {k: v for k, v in kwargs.items() if v is not None}
+def asyncpg_connect_args(url: URL, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``asyncpg.connect`` / ``create_pool`` from an SQLAlchemy URL.
+
+    Derived exactly as the engine derives its own, so that TLS options (``?ssl=require``),
+    Unix-socket hosts and ``prepared_statement_cache_size`` mean the same on both paths.
+    ``extra`` are the engine's ``connect_args``.
+    """
+    _, kwargs = _DIALECT.create_connect_args(with_driver(url, "asyncpg"))  # type: ignore[no-untyped-call]
+    kwargs.update(extra or {})
+    cache = kwargs.pop("prepared_statement_cache_size", None)
+    kwargs.pop("prepared_statement_name_func", None)
+    if cache is not None:
+        kwargs["statement_cache_size"] = int(cache)
+    return dict(kwargs)
+
+
+_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+async def _read_identity(conn: asyncpg.Connection) -> DatabaseIdentity:
+    name = str(await conn.fetchval("SELECT current_database()"))
+    try:
+        sysid = await conn.fetchval("SELECT system_identifier FROM pg_control_system()")
+    except asyncpg.PostgresError:  # not granted to this role, or not offered by the engine
+        sysid = None
+    if sysid is not None:
+        server = str(sysid)
+    else:
+        where = await conn.fetchval(
+            "SELECT coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port')"
+        )
+        server = "addr-" + hashlib.sha256(str(where).encode()).hexdigest()[:16]
+    slug = _UNSAFE.sub("_", name)[:40]
+    if slug != name:  # keep distinct names distinct after cleaning
+        slug += "-" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    return DatabaseIdentity(
+        key=f"{server}-{slug}", system_identifier=None if sysid is None else int(sysid), name=name
+    )

@@ -129,9 +129,9 @@ async def test_an_asyncpg_pool_works_as_the_database(
 ) -> None:
     import asyncpg
 
-    from alc_data.db.database import _asyncpg_dsn
+    from alc_data.db.database import asyncpg_connect_args
 
-    pool = await asyncpg.create_pool(**_asyncpg_dsn(migrated_url), min_size=1, max_size=4)
+    pool = await asyncpg.create_pool(**asyncpg_connect_args(migrated_url), min_size=1, max_size=4)
     try:
         collector = OptionsDataCollector(
             pool, ib, small_config(tmp_path, max_contracts_per_symbol=4)

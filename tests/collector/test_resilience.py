@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from alc_data import Database, OptionTick, TickWriter
 from alc_data.collector import OptionsDataCollector
 from alc_data.collector.sink import OPTION_TABLE, RowSink
 from alc_data.collector.spool import Spool
+from alc_data.db import migrate
 from alc_data.ib.sim import SimServer
 from alc_data.repositories.rows import OptionTick as Row
 
@@ -152,3 +155,57 @@ def test_a_full_spool_sheds_new_rows_and_keeps_the_old(tmp_path: Path) -> None:
     seg = spool.oldest()
     assert seg is not None and spool.read(seg)[0] == batches[0][0]  # the oldest are kept
     spool.close()
+
+
+async def test_a_spool_follows_its_database_not_the_spelling_of_its_url(
+    sim: SimServer,
+    ib: IB,
+    db: Database,
+    tmp_path: Path,
+    db_proxy: DbProxy,
+    database_factory: Callable[[], URL],
+    migrated_url: URL,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Rows spooled through one spelling of the database URL (a proxy's address) are replayed
+    by a collector started with another (the server's own address); a collector writing to
+    another database says that they wait, and leaves them alone."""
+    config = small_config(tmp_path, max_contracts_per_symbol=4, spool_dir=None,
+                          data_dir=tmp_path / "data", stop_timeout=0.5)  # fmt: skip
+    proxied = Database.from_url(await db_proxy.start(), pool_pre_ping=False)
+    first = OptionsDataCollector(proxied, ib, config)
+    try:
+        async with collecting(first, ["SPY"]):
+            await until(lambda: first.get_stats()["ticks_inserted"] > 5)
+            await db_proxy.sever()
+            await until(lambda: first.get_stats()["spooled_rows"] > 20, within=15)
+    finally:
+        await proxied.close()
+    left = first.get_stats()["spooled_rows"]
+    assert left > 0  # the run ended during the outage: its rows wait in the spool
+
+    other_url = database_factory()
+    migrate.upgrade(other_url, "head")
+    caplog.set_level(logging.WARNING, logger="alc_data")
+    async with Database.from_url(other_url) as other:
+        bystander = OptionsDataCollector(other, ib, config)
+        async with collecting(bystander, ["SPY"]):
+            waiting = bystander.get_stats()["waiting_spools"]
+        assert bystander.get_stats()["option_ticks"]["recovered"] == 0  # not replayed there
+    assert [w["rows"] for w in waiting] == [left]
+    assert migrated_url.database in waiting[0]["database"]
+    assert "a spool for another database is waiting" in caplog.text
+
+    respelled = Database.from_url(migrated_url.set(host="localhost"))
+    try:
+        second = OptionsDataCollector(respelled, ib, config)
+        async with collecting(second, ["SPY"]):
+            await until(lambda: second.get_stats()["spooled_rows"] == 0)
+            assert second.get_stats()["waiting_spools"] == []
+        recovered = second.get_stats()["option_ticks"]["recovered"]
+        recovered += second.get_stats()["stock_ticks"]["recovered"]
+    finally:
+        await respelled.close()
+    assert recovered == left
+    collected = first.get_stats()["ticks_collected"] + second.get_stats()["ticks_collected"]
+    assert await _stored(db) == collected

@@ -165,8 +165,9 @@ def _where(url: URL, settings: Settings) -> str:
 
 def _psql_hint(url: URL, settings: Settings) -> str:
     if settings.database.is_configured:
-        plain = redact_url(url.set(drivername="postgresql"))
-        return f'psql "{plain}"'
+        # psql takes neither the driver nor asyncpg's options; the password it asks for
+        plain = url.set(drivername="postgresql", password=None, query={})
+        return f'psql "{redact_url(plain)}"'
     return "alc-data db psql    (starts the embedded server and opens psql on it)"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -161,3 +162,40 @@ def test_unreachable_ib_and_bad_address(fresh_url: URL, capsys: pytest.CaptureFi
     assert main(["collect", "SPY", "--ib", "127.0.0.1:1", "--duration", "1s"]) == 1
     err = capsys.readouterr().err
     assert "BrokerUnavailableError" in err and "127.0.0.1:1" in err and "Traceback" not in err
+
+
+USER_SECRET, QUERY_SECRET = "UserInfoS3cret", "QueryS3cret"
+
+
+def _secret_url(url: URL) -> str:
+    """``url`` with a password in the user info and another in the query (the test server
+    trusts every local connection, so both are accepted and ignored)."""
+    query = {**url.query, "password": QUERY_SECRET}
+    return url.set(password=USER_SECRET, query=query).render_as_string(hide_password=False)
+
+
+def test_no_secret_in_any_output(
+    database_factory: Callable[[], URL],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("ALC_DATABASE_URL", _secret_url(database_factory()))
+    caplog.set_level(logging.DEBUG)
+    shown = []
+    for argv in (
+        ["db", "upgrade"], ["db", "current"], ["db", "status"], ["db", "check"],
+        ["db", "maintain"], ["stats"], ["validate"], ["report", "--html", str(tmp_path / "r.html")],
+    ):  # fmt: skip
+        for extra in ([], ["--json"]):
+            code = main([*argv, *extra])
+            captured = capsys.readouterr()
+            assert code == 0, (argv, captured.err)
+            shown.append(captured.out + captured.err)
+    assert main(["db", "downgrade", "base", "--json"]) == 0
+    shown.append(str(capsys.readouterr()))
+    shown += [caplog.text, (tmp_path / "r.html").read_text()]
+    everything = "\n".join(shown)
+    assert "127.0.0.1" in everything and "***" in everything  # the URL is shown, masked
+    assert USER_SECRET not in everything and QUERY_SECRET not in everything

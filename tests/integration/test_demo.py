@@ -18,10 +18,15 @@ SHORT = ["demo", "--symbols", "SPY", "--collect-seconds", "3", "--days", "1",
 pytestmark = pytest.mark.timeout(240)
 
 
+SECRETS = ("UserInfoS3cret", "QueryS3cret")
+
+
 def _demo(capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
     assert main(SHORT) == 0
     captured = capsys.readouterr()
     assert "collecting SPY" in captured.err  # progress goes to stderr with --json
+    for secret in SECRETS:  # a password in the URL (user info or query) is never shown
+        assert secret not in captured.out + captured.err
     return json.loads(captured.out)
 
 
@@ -45,8 +50,11 @@ def test_demo_on_a_server_twice(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     url = database_factory()
-    monkeypatch.setenv("ALC_DATABASE_URL", url.render_as_string(hide_password=False))
+    # the test server trusts local connections: both passwords are accepted and ignored
+    secret = url.set(password=SECRETS[0], query={**url.query, "password": SECRETS[1]})
+    monkeypatch.setenv("ALC_DATABASE_URL", secret.render_as_string(hide_password=False))
     first = _demo(capsys)
+    assert "***" in first["database"] and first["psql"].startswith('psql "postgresql://')
     _check_summary(first)
     assert first["history"]["history_requests"] > 0
     second = _demo(capsys)  # reuses the database

@@ -12,13 +12,19 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from alembic import context
+from alembic.util import CommandError
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import alc_data.db.models  # noqa: F401  (registers the models on Base.metadata)
 from alc_data.db.base import Base
-from alc_data.db.migrate import include_name_filter, resolve_migration_url
+from alc_data.db.migrate import (
+    include_name_filter,
+    migration_failure,
+    migration_lock,
+    resolve_migration_url,
+)
 
 config = context.config
 target_metadata = Base.metadata
@@ -30,17 +36,19 @@ def _run(connection: Connection, *, owned: bool = True) -> None:
         # The catalog read above auto-began a transaction; end it before configuring, so that
         # Alembic owns the transactions (one per revision, and autocommit blocks for TimescaleDB).
         connection.commit()
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        include_name=include_name,
-        compare_type=True,
-        transaction_per_migration=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-    if owned and connection.in_transaction():
-        connection.commit()
+    # One migration at a time per database: a concurrent one waits, then finds the work done.
+    with migration_lock(connection, owned=owned):
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            include_name=include_name,
+            compare_type=True,
+            transaction_per_migration=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        if owned and connection.in_transaction():
+            connection.commit()
 
 
 async def _run_async(url: str) -> None:
@@ -80,4 +88,14 @@ if context.is_offline_mode():
     raise SystemExit(
         "alc-data migrations inspect the database; offline (--sql) mode is not supported"
     )
-run_migrations_online()
+try:
+    run_migrations_online()
+except Exception as exc:
+    failure = migration_failure(exc)
+    if failure is None:
+        raise
+    if config.cmd_opts is not None:  # the Alembic command line: one line, not a traceback
+        raise CommandError(str(failure)) from exc
+    if failure is exc:
+        raise
+    raise failure from exc

@@ -44,8 +44,16 @@ const db = await PGlite.create({ extensions: { timescaledb } })
 // Session defaults. PGlite boots with client_min_messages=debug3 (every Parse/Bind/Execute then
 // sends the client a DEBUG notice) and sets search_path=public only for its session: the reset value
 // of search_path is pg_catalog, so RESET ALL / DISCARD ALL leave new tables in pg_catalog and hide
-// public ones. Applied now and after every session reset.
-const SESSION_INIT = ['SET client_min_messages = notice', 'SET search_path = public']
+// public ones. PGlite loads the timescaledb library when the extension is created (it has no
+// shared_preload_libraries); timescaledb.allow_install_without_preload = on says so in
+// TimescaleDB's own terms, which alc-data checks before it tries CREATE EXTENSION (on a real
+// server without the preload that statement ends the session). Applied now and after every
+// session reset.
+const SESSION_INIT = [
+  'SET client_min_messages = notice',
+  'SET search_path = public',
+  'SET timescaledb.allow_install_without_preload = on',
+]
 for (const sql of SESSION_INIT) await db.exec(sql)
 if (createExtension) {
   await db.exec('CREATE EXTENSION IF NOT EXISTS timescaledb')

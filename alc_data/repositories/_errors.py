@@ -56,6 +56,11 @@ def _constraint(exc: BaseException) -> str | None:
     return None
 
 
+def is_connection_failure(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) means the connection to the database is gone."""
+    return _is_connection_failure(exc)
+
+
 def _is_connection_failure(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None:

@@ -90,7 +90,7 @@ def test_embedded_default(
     monkeypatch.setenv("ALC_DATA_DIR", str(tmp_path / "data"))
     code, up = _json(capsys, "db", "upgrade")
     assert code == 0 and up["backend"] == "postgres"
-    assert str(tmp_path / "data" / "pgdata").replace("/", "%2F") in up["database"]
+    assert str(tmp_path / "data" / "pgdata") in up["database"]
     code, status = _json(capsys, "db", "status")
     assert status["revision"] == HEAD and status["database"] == "options_arbitrage"
     code, check = _json(capsys, "db", "check")

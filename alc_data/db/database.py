@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from alc_data.config import Backend, Settings, load_settings, redact_url, with_driver
+from alc_data.db.translate import translating
 from alc_data.errors import AlcDataError
 
 
@@ -186,8 +187,6 @@ class Database:
             DatabaseUnavailableError: the database cannot be reached.
         """
         if self._identity is None:
-            from alc_data.repositories._errors import translating
-
             with translating():
                 async with self.raw() as conn:
                     self._identity = await _read_identity(conn)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from alc_data.config import Backend
 from alc_data.db.rollups import recorded_backend, refresh_rollup
 from alc_data.db.timeseries import BAR_TABLES, ROLLUP_TABLES, ROLLUPS, TICK_TABLES
+from alc_data.db.translate import translated
 
 
 @dataclass
@@ -42,6 +43,7 @@ class MaintenanceReport:
         return asdict(self)
 
 
+@translated
 async def maintain(
     engine: AsyncEngine,
     *,

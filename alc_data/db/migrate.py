@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from alc_data.config import Settings, load_settings, with_driver
 from alc_data.db.timeseries import ROLLUPS
+from alc_data.db.translate import is_connection_failure
 from alc_data.errors import AlcDataError, DatabaseUnavailableError, SchemaError
 
 log = logging.getLogger(__name__)
@@ -123,8 +124,6 @@ def migration_failure(exc: BaseException) -> AlcDataError | None:
     """The error to report for a migration that raised ``exc``: an alc-data error as it is,
     a lost connection as :class:`~alc_data.errors.DatabaseUnavailableError` (never as the
     rollback error that follows it), None for anything else."""
-    from alc_data.repositories._errors import is_connection_failure
-
     chain = list(_chain(exc))
     for error in chain:
         if isinstance(error, AlcDataError):

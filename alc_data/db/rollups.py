@@ -15,18 +15,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alc_data.config import Backend
 from alc_data.db.timeseries import ROLLUPS, rollup
+from alc_data.db.translate import translated
 from alc_data.errors import NaiveDatetimeError, SchemaError
 
 
+@translated
 async def recorded_backend(engine: AsyncEngine) -> Backend:
-    """The backend recorded in ``alc_meta`` by the migrations."""
+    """The backend recorded in ``alc_meta`` by the migrations.
+
+    Raises:
+        SchemaError: the schema is not migrated.
+        DatabaseUnavailableError: the database cannot be reached.
+    """
     async with engine.connect() as conn:
-        value = await conn.scalar(text("SELECT value FROM alc_meta WHERE key = 'backend'"))
+        value = None
+        if await conn.scalar(text("SELECT to_regclass('alc_meta')")) is not None:
+            value = await conn.scalar(text("SELECT value FROM alc_meta WHERE key = 'backend'"))
     if value is None:
         raise SchemaError("the schema is not migrated: run `alc-data db upgrade`")
     return Backend(value)
 
 
+@translated
 async def refresh_rollup(
     engine: AsyncEngine,
     name: str,
@@ -58,6 +68,7 @@ async def refresh_rollup(
             await conn.execute(text("SELECT refresh_rollup(:name, :start, :end)"), params)
 
 
+@translated
 async def refresh_all(engine: AsyncEngine, start: datetime, end: datetime) -> list[str]:
     """Refresh every rollup over ``[start, end)`` in dependency order; returns their names."""
     backend = await recorded_backend(engine)

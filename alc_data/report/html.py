@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from alc_data.db.translate import translated
 from alc_data.report.charts import bar_chart, line_chart
 from alc_data.report.stats import data_stats
 from alc_data.validation.quality_sql import Window, gaps, load_products
@@ -51,6 +52,7 @@ GROUP BY 1, 2 ORDER BY 1, 2
 )
 
 
+@translated
 async def build_report(
     conn: AsyncConnection,
     *,

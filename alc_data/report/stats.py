@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from alc_data.db.translate import translated
+
 _PER_UNDERLYING = text(
     """
 SELECT u.id, u.symbol, u.sec_type,
@@ -41,6 +43,7 @@ ORDER BY check_timestamp DESC LIMIT 5
 )
 
 
+@translated
 async def data_stats(conn: AsyncConnection) -> dict[str, Any]:
     """Counts per underlying plus the latest quality runs, JSON-ready."""
     underlyings = [_plain(dict(r._mapping)) for r in await conn.execute(_PER_UNDERLYING)]

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from alc_data.bar_sizes import bar_size_seconds
 from alc_data.db.partitioning import BUCKET_ORIGIN
 from alc_data.db.timeseries import OPTION_BAR_COLUMNS, render_first_last
+from alc_data.db.translate import translating
 from alc_data.errors import DataError
-from alc_data.repositories._errors import translating
 from alc_data.repositories.base import PartitionedWrites, aware, insert_rows
 from alc_data.repositories.copy_target import RowChecker
 from alc_data.repositories.corporate_actions import CorporateActionRepository

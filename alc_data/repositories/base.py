@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alc_data.db.base import Base
 from alc_data.db.partition_guard import PartitionGuard
+from alc_data.db.translate import translating
 from alc_data.errors import NaiveDatetimeError
-from alc_data.repositories._errors import translating
 
 ModelT = TypeVar("ModelT", bound=Base)
 

@@ -34,6 +34,7 @@ import asyncpg
 from alc_data.config import Backend
 from alc_data.db.database import Database
 from alc_data.db.partition_guard import PartitionGuard
+from alc_data.db.translate import translate
 from alc_data.errors import (
     AlcDataError,
     DatabaseUnavailableError,
@@ -42,7 +43,6 @@ from alc_data.errors import (
     SchemaError,
     UnknownRowReferenceError,
 )
-from alc_data.repositories._errors import translate
 from alc_data.repositories.chunk_writer import ChunkInterrupted, ChunkWriter, Row
 from alc_data.repositories.copy_sql import CopySql
 from alc_data.repositories.copy_target import CopyTarget, RowChecker

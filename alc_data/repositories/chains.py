@@ -10,8 +10,8 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from alc_data.db.models import OptionContract
+from alc_data.db.translate import translating
 from alc_data.errors import DataError
-from alc_data.repositories._errors import translating
 from alc_data.repositories.base import Repository, aware
 from alc_data.repositories.rows import ChainSnapshot, ContractQuote, StockTick
 from alc_data.repositories.securities import SecurityRepository

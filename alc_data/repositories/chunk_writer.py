@@ -31,6 +31,7 @@ from typing import Any
 import asyncpg
 
 from alc_data.db.partition_guard import PartitionGuard
+from alc_data.db.translate import RETRYABLE_CODES, sqlstate, translate
 from alc_data.errors import (
     AlcDataError,
     DataError,
@@ -40,7 +41,6 @@ from alc_data.errors import (
     UnknownReferenceError,
     UnknownRowReferenceError,
 )
-from alc_data.repositories._errors import RETRYABLE_CODES, sqlstate, translate
 from alc_data.repositories.copy_sql import CopySql
 from alc_data.repositories.copy_target import RowChecker
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from alc_data.db.models import CorporateAction
-from alc_data.repositories._errors import translating
+from alc_data.db.translate import translating
 from alc_data.repositories.base import Repository
 
 _NEW_YORK = ZoneInfo("America/New_York")

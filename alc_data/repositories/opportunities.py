@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, update
 
 from alc_data.db.models import ArbitrageOpportunity
-from alc_data.repositories._errors import translating
+from alc_data.db.translate import translating
 from alc_data.repositories.base import Repository, aware
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, update
 
 from alc_data.db.models import BacktestRun, DataQualityMetric, MarketEvent
-from alc_data.repositories._errors import translating
+from alc_data.db.translate import translating
 from alc_data.repositories.base import Repository, aware
 
 

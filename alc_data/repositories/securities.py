@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from alc_data.db.models import UnderlyingSecurity
-from alc_data.repositories._errors import translating
+from alc_data.db.translate import translating
 from alc_data.repositories.base import Repository
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alc_data.repositories._errors import translating
+from alc_data.db.translate import translating
 from alc_data.repositories.base import PartitionedWrites, aware, insert_rows
 from alc_data.repositories.copy_target import RowChecker
 from alc_data.repositories.corporate_actions import CorporateActionRepository

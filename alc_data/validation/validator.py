@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from alc_data.config import Settings, load_settings
 from alc_data.db.database import Database
+from alc_data.db.translate import translating
 from alc_data.validation.rule import ValidationRule
 from alc_data.validation.rules_arbitrage import ArbitrageBoundsRule, PutCallParityRule
 from alc_data.validation.rules_quote import GreeksBoundsRule, PriceSanityRule, WideSpreadRule
@@ -168,8 +169,9 @@ class DataValidator:
         wanted = sorted({i for i in underlying_ids if i is not None} - self._dividends_loaded)
         if self.db is None or not wanted:
             return
-        async with self.db.connect() as conn:
-            rows = (await conn.execute(_DIVIDENDS_SQL, {"ids": wanted})).all()
+        with translating():
+            async with self.db.connect() as conn:
+                rows = (await conn.execute(_DIVIDENDS_SQL, {"ids": wanted})).all()
         for underlying_id, ex_date, amount in rows:
             self._dividends.setdefault(underlying_id, []).append((ex_date, float(amount)))
         self._dividends_loaded.update(wanted)
@@ -193,10 +195,15 @@ class DataValidator:
             ``wide_spread_pct``, ``stale_contracts``, ``missing_greeks_contracts``,
             ``contracts_with_gaps``, ``top_gappy_contracts``, ``validation_stats``
             (DESIGN.md section 6).
+
+        Raises:
+            DatabaseUnavailableError: the database cannot be reached.
+            SchemaError: the database is not migrated.
         """
         from alc_data.validation.quality import run_quality
 
-        self.last_run = await run_quality(self, hours_back=hours_back, symbol=symbol, now=now)
+        with translating():
+            self.last_run = await run_quality(self, hours_back=hours_back, symbol=symbol, now=now)
         return self.last_run.report
 
     def require_db(self) -> Database:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from alc_data.db.translate import translate
 from alc_data.errors import DatabaseUnavailableError, DataError, DuplicateError
-from alc_data.repositories._errors import translate
 
 
 @pytest.mark.parametrize(

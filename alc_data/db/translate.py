@@ -8,8 +8,10 @@ asyncpg errors (the COPY path) arrive here. Callers use ``raise translate(exc) f
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import functools
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError, StatementError
@@ -27,7 +29,9 @@ from alc_data.errors import (
 
 #: SQLSTATE classes / codes that mean "the database cannot be reached right now".
 _UNAVAILABLE_CLASSES = ("08",)
-_UNAVAILABLE_CODES = frozenset({"57P01", "57P02", "57P03", "53300", "53400"})
+#: 55P03 (lock_not_available): a lock wait ran out of its lock_timeout, e.g. a partition
+#: creation behind a long transaction; the same write succeeds later.
+_UNAVAILABLE_CODES = frozenset({"57P01", "57P02", "57P03", "53300", "53400", "55P03"})
 #: Transient conflicts a caller may simply retry.
 RETRYABLE_CODES = frozenset({"40001", "40P01"})
 
@@ -126,3 +130,20 @@ def translating() -> Iterator[None]:
         raise translate(exc) from exc
     except asyncpg.InterfaceError as exc:
         raise translate(exc) from exc
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def translated(function: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Decorate a public coroutine function so that driver errors leave it translated
+    (:func:`translating`): a caller sees ``DatabaseUnavailableError`` or ``SchemaError``,
+    never ``ConnectionRefusedError`` or SQLAlchemy's ``ProgrammingError``."""
+
+    @functools.wraps(function)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        with translating():
+            return await function(*args, **kwargs)
+
+    return wrapper

@@ -151,6 +151,7 @@ class CollectionSettings(_Section):
     include_greeks: bool = Field(True, alias="ALC_INCLUDE_GREEKS")
     batch_size: int = Field(1000, alias="ALC_BATCH_SIZE", gt=0)
     copy_chunk_rows: int = Field(50_000, alias="ALC_COPY_CHUNK_ROWS", gt=0)
+    write_timeout_seconds: float = Field(10.0, alias="ALC_WRITE_TIMEOUT_SECONDS", gt=0, le=3600)
 
 
 class ValidationSettings(_Section):

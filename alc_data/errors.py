@@ -93,5 +93,18 @@ class RowsNotWrittenError(DatabaseUnavailableError):
         self.kept = kept
 
 
+class InternalError(AlcDataError):
+    """An unexpected failure inside alc-data or its database driver: neither bad data nor an
+    outage (a bug, a driver API change). Nothing is rejected because of it; see the log."""
+
+
+class WriteFailedError(InternalError):
+    """A flush failed for an internal reason; ``kept`` rows stay queued in the writer."""
+
+    def __init__(self, message: str, kept: int) -> None:
+        super().__init__(message)
+        self.kept = kept
+
+
 class BrokerUnavailableError(AlcDataError):
     """Interactive Brokers (TWS, IB Gateway or the simulator) cannot be reached right now."""

@@ -22,6 +22,7 @@ from alc_data.errors import (
     DatabaseUnavailableError,
     DataError,
     DuplicateError,
+    InternalError,
     PartitionMissingError,
     SchemaError,
     UnknownReferenceError,
@@ -32,6 +33,8 @@ _UNAVAILABLE_CLASSES = ("08",)
 #: 55P03 (lock_not_available): a lock wait ran out of its lock_timeout, e.g. a partition
 #: creation behind a long transaction; the same write succeeds later.
 _UNAVAILABLE_CODES = frozenset({"57P01", "57P02", "57P03", "53300", "53400", "55P03"})
+#: asyncpg's client-side "invalid input for query argument" (an InterfaceError subclass).
+_DRIVER_DATA_ERROR = asyncpg.exceptions._base.DataError
 #: Transient conflicts a caller may simply retry.
 RETRYABLE_CODES = frozenset({"40001", "40P01"})
 
@@ -62,12 +65,10 @@ def _constraint(exc: BaseException) -> str | None:
 
 def is_connection_failure(exc: BaseException) -> bool:
     """True when ``exc`` (or what caused it) means the connection to the database is gone."""
-    return _is_connection_failure(exc)
-
-
-def _is_connection_failure(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None:
+        if isinstance(current, _DRIVER_DATA_ERROR):
+            return False  # an InterfaceError by class, but about a value, not the connection
         if isinstance(
             current,
             OSError
@@ -84,14 +85,24 @@ def _is_connection_failure(exc: BaseException) -> bool:
     return False
 
 
+def _driver_refused_a_value(exc: BaseException) -> bool:
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, _DRIVER_DATA_ERROR):
+            return True
+        current = current.__cause__
+    return False
+
+
 def translate(exc: BaseException) -> AlcDataError:
     """The :mod:`alc_data.errors` exception that describes ``exc``.
 
     ``23505`` -> DuplicateError, ``23503`` -> UnknownReferenceError, ``23514`` ->
     CheckViolationError (PartitionMissingError when no constraint is named), ``22xxx``/``23xxx``
-    -> DataError, ``42P01``/``42703``/``3F000`` -> SchemaError, connection failures ->
-    DatabaseUnavailableError. An ``AlcDataError`` (for example a NaiveDatetimeError raised while
-    binding a parameter) is returned unchanged.
+    and the driver's own ``asyncpg.DataError`` -> DataError, ``42P01``/``42703``/``3F000`` ->
+    SchemaError, connection failures -> DatabaseUnavailableError, any other error without a
+    SQLSTATE -> InternalError. An ``AlcDataError`` (for example a NaiveDatetimeError raised
+    while binding a parameter) is returned unchanged.
     """
     if isinstance(exc, AlcDataError):
         return exc
@@ -100,9 +111,13 @@ def translate(exc: BaseException) -> AlcDataError:
     code = sqlstate(exc)
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if code is None:
-        if _is_connection_failure(exc):
+        if _driver_refused_a_value(exc):  # before anything was sent
+            return DataError(text)
+        if is_connection_failure(exc):
             return DatabaseUnavailableError(f"database unavailable: {text}")
-        return DataError(text)
+        # Anything else without a SQLSTATE (a TypeError, an AttributeError, a driver API
+        # change) is not the data's fault: never a reason to reject rows.
+        return InternalError(f"internal error: {type(exc).__name__}: {text}")
     if code == "23505":
         return DuplicateError(text)
     if code == "23503":

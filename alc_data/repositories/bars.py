@@ -94,9 +94,7 @@ class _BarTable:
         returns how many were new. Bulk loads go through the bar writers."""
         if not rows:
             return 0
-        checked = [self._checker.coerce(r) for r in rows]
-        for row in checked:
-            self._checker.check(row)
+        checked = [self._checker.accept(r)[0] for r in rows]
         await self._partitions.ensure(self._table, [r[3] for r in checked])
         return await insert_rows(self.session, self._table, checked)
 

@@ -9,9 +9,16 @@ at most ``max_pending + parallel * chunk_rows`` accepted rows are held at any ti
 
 Nothing accepted is dropped: when a chunk's write fails for lack of a database, the rows of it
 not yet written go back to the front of the queue and are retried on the next flush
-(``counts.pending`` says how many wait). A chunk refused for its data is repaired or split until
+(``counts.pending`` says how many wait). A database that stops answering instead of refusing
+(a network partition) counts as unavailable too: every database call of a flush must complete
+within ``write_timeout`` seconds (``ALC_WRITE_TIMEOUT_SECONDS``); the connection is then
+dropped, never reused. A failure that is neither the data's nor the database's (a bug, a
+driver API change) keeps the rows too, is logged at ERROR once per kind, and the flush raises
+:class:`~alc_data.errors.WriteFailedError`. A chunk refused for its data is repaired or split until
 the bad rows are isolated (:mod:`~alc_data.repositories.chunk_writer`); those are rejected with
-an :class:`~alc_data.errors.InvalidRowError` naming the row, and the rest are written.
+an :class:`~alc_data.errors.InvalidRowError` naming the row, and the rest are written. A day
+whose partition the database refuses to create has its rows rejected by name; the other days'
+rows are written.
 
 An optional ``before_write`` callback (for example inline validation) sees every accepted row
 once, in batches (one call per flush in the usual case), before the rows are written; it cannot
@@ -24,7 +31,8 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -34,14 +42,17 @@ import asyncpg
 from alc_data.config import Backend
 from alc_data.db.database import Database
 from alc_data.db.partition_guard import PartitionGuard
-from alc_data.db.translate import translate
+from alc_data.db.translate import sqlstate, translate
 from alc_data.errors import (
     AlcDataError,
     DatabaseUnavailableError,
+    DataError,
+    InternalError,
     InvalidRowError,
     RowsNotWrittenError,
     SchemaError,
     UnknownRowReferenceError,
+    WriteFailedError,
 )
 from alc_data.repositories.chunk_writer import ChunkInterrupted, ChunkWriter, Row
 from alc_data.repositories.copy_sql import CopySql
@@ -76,6 +87,7 @@ class BulkWriter:
         on_reject: RejectHook | None = None,
         keep_rejections: int = 1000,
         before_write: BeforeWrite | None = None,
+        write_timeout: float | None = None,
     ) -> None:
         self._owns_db = not isinstance(db, Database)
         self.db = Database.coerce(db)
@@ -87,6 +99,7 @@ class BulkWriter:
         self.interval = seconds if seconds is not None else collection.interval_ms / 1000
         self.parallel = max(1, parallel)
         self.max_pending = max_pending or max(self.chunk_rows * self.parallel, self.batch_size)
+        self.write_timeout = write_timeout or collection.write_timeout_seconds
         self.on_reject = on_reject
         self.before_write = before_write
         self.rejections: deque[InvalidRowError] = deque(maxlen=keep_rejections)
@@ -108,6 +121,7 @@ class BulkWriter:
         )  # fmt: skip
         self._flushes = self._failed = 0
         self._last_error: str | None = None
+        self._logged_internal: set[str] = set()
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -126,8 +140,7 @@ class BulkWriter:
             raise AlcDataError(f"{type(self).__name__} is closed")
         self._n["put"] += 1
         try:
-            checked = self._checker.coerce(row)
-            day = self._checker.check(checked)
+            checked, day = self._checker.accept(row)
         except InvalidRowError as exc:
             self._n["rej_put"] += 1
             self._reject(exc)
@@ -154,7 +167,7 @@ class BulkWriter:
         if day != self._last_day:
             self._days.add(day)
             self._last_day = day
-        ref = row[self._checker._ref]
+        ref = row[self.target.ref_index]
         if ref not in self._known_refs:
             self._unverified.add(ref)
         if self._task is None:
@@ -273,6 +286,11 @@ class BulkWriter:
             kept = len(self._pending)
             if isinstance(failures[0], SchemaError):
                 raise failures[0]
+            if isinstance(failures[0], InternalError):
+                self._log_internal(failures[0])
+                raise WriteFailedError(
+                    f"{self.target.table}: {failures[0]}; {kept} rows kept", kept
+                ) from failures[0]
             raise RowsNotWrittenError(
                 f"{self.target.table}: database unavailable ({failures[0]}); "
                 f"{kept} rows kept for retry",
@@ -297,7 +315,7 @@ class BulkWriter:
     ) -> None:
         unwritten = chunk
         try:
-            async with self.db.raw() as conn:
+            async with self._connection() as conn:
                 try:
                     await self._chunks.write(conn, chunk, idempotent=self.idempotent)
                     unwritten = []
@@ -314,27 +332,91 @@ class BulkWriter:
 
     # before writing: partitions and references --------------------------------------------
 
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        """A raw connection whose use must finish within ``write_timeout`` (acquiring it
+        included); one that did not is terminated, never handed back for reuse."""
+        try:
+            async with asyncio.timeout(self.write_timeout), self.db.raw() as conn:
+                try:
+                    yield conn
+                except BaseException:
+                    if not conn.is_closed() and asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                        conn.terminate()  # mid-protocol: unusable, and release would hang
+                    raise
+        except TimeoutError as exc:
+            raise DatabaseUnavailableError(
+                f"the database did not answer within {self.write_timeout:g} s "
+                "(ALC_WRITE_TIMEOUT_SECONDS)"
+            ) from exc
+
     async def _prepare(self) -> None:
         if self._backend_known and not self._days and not self._unverified:
             return
-        async with self.db.raw() as conn:
+        async with self._connection() as conn:
             if not self._backend_known:
                 self._guard.enabled = await self.db.backend() is not Backend.TIMESCALE
                 self._backend_known = True
             days, self._days, self._last_day = self._days, set(), -1
             try:
-                await self._ensure_partitions(conn, days)
+                refused = await self._ensure_partitions(conn, days)
             except BaseException:
                 self._days |= days
                 raise
+            if refused:
+                self._reject_days(refused)
             await self._verify_references(conn)
 
-    async def _ensure_partitions(self, conn: Any, days: set[int]) -> None:
+    async def _ensure_partitions(self, conn: Any, days: set[int]) -> dict[int, AlcDataError]:
+        """Create the partitions of ``days``; returns the days whose partition the database
+        refused to create (their rows cannot be written), with why."""
+
         async def call(table: str, at: datetime) -> bool:
             return bool(await conn.fetchval(self._sql.ensure_partition, table, at))
 
-        times = [datetime.combine(date.fromordinal(d), datetime.min.time(), UTC) for d in days]
-        await self._guard.ensure(call, self.target.table, times)
+        refused: dict[int, AlcDataError] = {}
+        for day in sorted(days):
+            at = datetime.combine(date.fromordinal(day), datetime.min.time(), UTC)
+            try:
+                await self._guard.ensure(call, self.target.table, [at])
+            except Exception as exc:
+                error = translate(exc)
+                if not (isinstance(error, DataError) or sqlstate(exc) == "42P17"):
+                    raise
+                refused[day] = error
+        return refused
+
+    def _reject_days(self, refused: dict[int, AlcDataError]) -> None:
+        def reason(row: Row) -> InvalidRowError | None:
+            error = refused.get(self._checker.day(row))
+            if error is None:
+                return None
+            return InvalidRowError(f"no partition can be created for its day: {error}", row)
+
+        self._reject_pending(reason)
+
+    def _reject_pending(self, reason: Callable[[Row], InvalidRowError | None]) -> None:
+        """Reject (by name) the queued rows for which ``reason`` gives an error."""
+        keep: list[Row] = []
+        first_fresh = len(self._pending) - self._fresh
+        for n, row in enumerate(self._pending):
+            error = reason(row)
+            if error is None:
+                keep.append(row)
+                continue
+            self._n["rej_write"] += 1
+            self._reject(error)
+            if n >= first_fresh:
+                self._fresh -= 1
+        self._pending[:] = keep
+
+    def _log_internal(self, error: AlcDataError) -> None:
+        kind = str(error).split(":", 2)[:2]
+        key = ":".join(kind)
+        if key not in self._logged_internal:
+            self._logged_internal.add(key)
+            log.error("%s: %s (the rows are kept; this is a bug, please report it)",
+                      self.target.table, error, exc_info=error)  # fmt: skip
 
     async def _verify_references(self, conn: Any) -> None:
         if not self._unverified:
@@ -346,18 +428,14 @@ class BulkWriter:
         unknown = set(wanted) - found
         if not unknown:
             return
-        i, keep = self._checker._ref, []
-        first_fresh = len(self._pending) - self._fresh
-        for n, row in enumerate(self._pending):
-            if row[i] in unknown:
-                self._n["rej_write"] += 1
-                name = self.target.ref_column
-                self._reject(UnknownRowReferenceError(f"unknown {name} {row[i]}", row))
-                if n >= first_fresh:
-                    self._fresh -= 1
-            else:
-                keep.append(row)
-        self._pending[:] = keep
+        i, name = self.target.ref_index, self.target.ref_column
+
+        def reason(row: Row) -> InvalidRowError | None:
+            if row[i] not in unknown:
+                return None
+            return UnknownRowReferenceError(f"unknown {name} {row[i]}", row)
+
+        self._reject_pending(reason)
 
     # lifecycle --------------------------------------------------------------------------
 
@@ -394,6 +472,6 @@ class BulkWriter:
 def _unavailable(exc: BaseException) -> AlcDataError:
     """A failure to write a chunk, as the error the writer reports (schema errors kept)."""
     error = translate(exc)
-    if isinstance(error, DatabaseUnavailableError | SchemaError):
+    if isinstance(error, DatabaseUnavailableError | SchemaError | InternalError):
         return error
     return DatabaseUnavailableError(f"write failed: {error}")

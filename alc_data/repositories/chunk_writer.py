@@ -45,8 +45,9 @@ from alc_data.repositories.copy_sql import CopySql
 from alc_data.repositories.copy_target import RowChecker
 
 Row = tuple[Any, ...]
-#: Creates the partitions of the given UTC day numbers on a connection.
-EnsurePartitions = Callable[[Any, set[int]], Awaitable[None]]
+#: Creates the partitions of the given UTC day numbers on a connection (the days whose
+#: partition the database refused are returned; their rows are then refused one by one).
+EnsurePartitions = Callable[[Any, set[int]], Awaitable[object]]
 
 __all__ = ["ChunkInterrupted", "ChunkWriter"]
 
@@ -172,7 +173,7 @@ class ChunkWriter:
     async def _repair_partitions(self, conn: Any, rows: list[Row]) -> None:
         self.guard.forget()  # maintenance dropped a partition the guard remembered
         try:
-            await self.ensure_partitions(conn, {self.checker.check(r) for r in rows})
+            await self.ensure_partitions(conn, {self.checker.day(r) for r in rows})
         except Exception as exc:
             error = translate(exc)
             if not isinstance(error, DataError) or not _usable(conn):

@@ -65,9 +65,7 @@ class TickRepository:
         """Insert rows (ON CONFLICT DO NOTHING); returns how many were new."""
         if not rows:
             return 0
-        checked = [self._checker.coerce(r) for r in rows]
-        for row in checked:
-            self._checker.check(row)
+        checked = [self._checker.accept(r)[0] for r in rows]
         times = [r[self._checker.target.time_index] for r in checked]
         await self._partitions.ensure(self._table, times)
         return await insert_rows(self.session, self._table, checked)

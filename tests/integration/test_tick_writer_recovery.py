@@ -109,8 +109,9 @@ async def test_an_outage_in_the_middle_of_a_split_chunk_requeues_only_the_unwrit
     writer = TickWriter(Database.from_url(proxied, pool_pre_ping=False), idempotent=True,
                         interval=3600)  # fmt: skip
     good = [OptionTick(cid, T0 + timedelta(seconds=i), 1.0, 1.1) for i in range(100)]
-    # Passes the row checks but cannot be encoded (bid_size is a bigint): the chunk is split.
-    bad = OptionTick(cid, T0 - timedelta(seconds=1), 1.0, 1.1, bid_size=2**63)
+    # Passes the row checks (finite prices) but the database refuses it: its generated
+    # mid_price overflows (22003). The chunk is split to isolate it.
+    bad = OptionTick(cid, T0 - timedelta(seconds=1), 1.7e308, 1.7e308)
     real_write = writer._sql.write
     calls: list[int] = []
 

@@ -147,7 +147,7 @@ async def test_a_database_that_hangs_is_an_outage_and_nothing_is_lost(
         assert await writer.flush() == 10  # positive control: the path works
         proxy.stall_when(b"COPY")
         await writer.put_many(rows)
-        with pytest.raises(RowsNotWrittenError, match="did not answer within 0.5 s") as hung:
+        with pytest.raises(RowsNotWrittenError, match=r"did not answer within 0\.5 s") as hung:
             await asyncio.wait_for(writer.flush(), 20)
         assert proxy.triggered.is_set() and hung.value.kept == 40
         assert writer.counts.pending == 40

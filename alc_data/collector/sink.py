@@ -5,15 +5,22 @@ One task (:meth:`RowSink.run`) owns the cadence: every ``interval`` (or as soon 
 it knows exactly which rows each commit stored (and their latency). States:
 
 - **live**: rows go to the (non-idempotent) ``TickWriter`` / ``StockTickWriter``;
-- **outage**: a flush failed (:class:`~alc_data.errors.RowsNotWrittenError`): the writers'
-  queued rows are taken back (``take_pending``) and appended to the spool, and so is every
-  new batch; every ``probe`` seconds (backing off to 5 s) the oldest spool segment is replayed
-  through an *idempotent* writer and deleted once stored. When the spool is empty, rows go
-  live again. A collector started over a non-empty spool (a crash) begins in this state.
+- **outage**: a flush failed (the database refused the connection, did not answer within
+  ``write_timeout``, or the write failed for an internal reason): the writers' queued rows
+  are taken back (``take_pending``) and appended to the spool, and so is every new batch;
+  every ``probe`` seconds (backing off to 5 s) the oldest spool segment is replayed through
+  an *idempotent* writer and deleted once stored. When the spool is empty, rows go live
+  again. A collector started over a non-empty spool (a crash) begins in this state.
+
+The spool's disk work (appends, fsyncs, reads) runs in a worker thread, never on the event
+loop. Every failure is counted by kind in :attr:`RowSink.errors` and logged once per kind.
 
 Counting: a row is *inserted* once the database confirmed it (new, or found already stored by
 an idempotent replay, which happens only when a commit's acknowledgement was lost); rows a
-previous run left in the spool are counted as *recovered*, not as this run's.
+previous run left in the spool are counted as *recovered*, not as this run's. Once the sink
+is closed, ``collected == inserted + spooled_left + shed + rejected`` for this run's rows
+(``spooled_left``: still in the spool for the next run), every rejected row named in
+:attr:`RowSink.rejections`.
 """
 
 from __future__ import annotations
@@ -28,9 +35,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from alc_data.collector.spool import Spool
+from alc_data.collector.spool import Appended, Spool
 from alc_data.db.database import Database
-from alc_data.errors import AlcDataError, RowsNotWrittenError
+from alc_data.errors import AlcDataError, InternalError, InvalidRowError, RowsNotWrittenError
 from alc_data.repositories.bulk_writer import BulkWriter
 from alc_data.repositories.writers import StockTickWriter, TickWriter
 
@@ -83,13 +90,23 @@ class RowSink:
     """
 
     def __init__(
-        self, db: Database, spool: Spool, *, interval: float, batch_size: int, probe: float = 0.5
+        self,
+        db: Database,
+        spool: Spool,
+        *,
+        interval: float,
+        batch_size: int,
+        probe: float = 0.5,
+        write_timeout: float | None = None,
     ) -> None:
         self.db = db
         self.spool = spool
         self.interval = interval
         self.batch_size = batch_size
         self.probe = probe
+        self.write_timeout = write_timeout or db.settings.collection.write_timeout_seconds
+        self.errors: dict[str, int] = {}
+        self.rejections: deque[InvalidRowError] = deque(maxlen=1000)
         self.outage_since: datetime | None = None
         self.outages = 0
         self.last_error: str | None = None
@@ -108,6 +125,8 @@ class RowSink:
 
     def _table(self, name: str, kind: type[BulkWriter]) -> _Table:
         common: dict[str, Any] = {"batch_size": _HUGE, "interval": 3600.0, "max_pending": _HUGE}
+        common["write_timeout"] = self.write_timeout
+        common["on_reject"] = self.rejections.append
         live = kind(self.db, idempotent=False, **common)
         replay = kind(self.db, idempotent=True, **common)
         columns: tuple[str, ...] = kind.target.row_type._fields  # type: ignore[attr-defined]
@@ -156,14 +175,20 @@ class RowSink:
                 await self.step()
             except Exception as exc:  # never let the loop die: the rows stay accounted for
                 self.last_error = repr(exc)
-                log.exception("row sink step failed")
+                if self._count_error(f"sink:{type(exc).__name__}"):
+                    log.exception("row sink step failed (counted; logged once per kind)")
+
+    def _count_error(self, kind: str) -> bool:
+        """Count one error of ``kind``; True the first time (the caller logs it then)."""
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+        return self.errors[kind] == 1
 
     async def step(self) -> None:
         """One round: write (or spool) what waits, and replay the spool during an outage."""
         if self.live:
             await self._write_live()
         if not self.live:
-            self._spool_waiting()
+            await self._spool_waiting()
             if time.monotonic() >= self._next_probe:
                 await self._replay()
 
@@ -181,13 +206,15 @@ class RowSink:
                 await t.live.flush()
             except RowsNotWrittenError as exc:
                 self._count_written(t, before, t.live)
-                rows = await t.live.take_pending()
-                self._to_spool(t, rows)
+                await self._to_spool(t, await t.live.take_pending())
+                self._count_error("database_unavailable")
                 self._enter_outage(str(exc))
                 continue
-            except AlcDataError as exc:  # schema trouble: keep the rows, report loudly
+            except AlcDataError as exc:  # schema trouble or a bug: keep the rows, loudly
                 self._count_written(t, before, t.live)
-                self._to_spool(t, await t.live.take_pending())
+                await self._to_spool(t, await t.live.take_pending())
+                kind = "internal" if isinstance(exc, InternalError) else "write_refused"
+                self._count_error(kind)
                 self._enter_outage(f"write refused: {exc}")
                 continue
             self._count_written(t, before, t.live)
@@ -205,18 +232,23 @@ class RowSink:
         for row in batch:
             add((now - row[1]).total_seconds() * 1000.0)
 
-    def _spool_waiting(self) -> None:
+    async def _spool_waiting(self) -> None:
         for t in self._tables.values():
             if t.waiting:
                 batch, t.waiting = t.waiting, []
-                self._to_spool(t, batch)
+                await self._to_spool(t, batch)
 
-    def _to_spool(self, t: _Table, rows: list[Any]) -> None:
+    async def _to_spool(self, t: _Table, rows: list[Any]) -> None:
         if not rows:
             return
-        spooled = self.spool.append(t.name, t.columns, rows)
-        t.counts.spooled += spooled
-        t.counts.shed += len(rows) - spooled
+        done: Appended = await asyncio.to_thread(self.spool.append, t.name, t.columns, rows)
+        t.counts.spooled += done.spooled
+        t.counts.shed += done.shed
+        t.counts.rejected += len(done.refused)
+        for refusal in done.refused:
+            self.rejections.append(refusal)
+            if self._count_error("unspoolable_row"):
+                log.error("a row cannot be written to the spool and is rejected: %s", refusal)
 
     def _enter_outage(self, reason: str, *, fresh_start: bool = False) -> None:
         self.last_error = reason
@@ -231,14 +263,16 @@ class RowSink:
     async def _replay(self) -> None:
         """Replay spool segments (oldest first) until it is empty or a write fails."""
         while True:
-            seg = self.spool.oldest()
+            seg = await asyncio.to_thread(self.spool.oldest)
             if seg is None:
                 self._leave_outage()
                 return
             t = self._tables[seg.table]
-            rows = self.spool.read(seg)
+            content = await asyncio.to_thread(self.spool.read, seg)
+            if content.unreadable:
+                self._count_error("spool_segment_damaged")
             before = t.replay.counts
-            await t.replay.put_many(rows)
+            await t.replay.put_many(content.rows)
             try:
                 await t.replay.flush()
             except AlcDataError as exc:
@@ -253,7 +287,7 @@ class RowSink:
                 t.counts.inserted += stored
             else:
                 t.counts.recovered += stored
-            self.spool.remove(seg)
+            await asyncio.to_thread(self.spool.remove, seg, content)
 
     def _retry_later(self, reason: str) -> None:
         self.last_error = reason
@@ -274,25 +308,36 @@ class RowSink:
         self._wake.set()
 
     async def close(self, *, within: float = 10.0) -> None:
-        """Write what waits; during an outage keep trying for ``timeout`` seconds, then leave
-        the rest in the (sealed) spool for the next run."""
-        timeout = within
+        """Write what waits; during an outage keep trying for ``within`` seconds, then leave
+        the rest in the (sealed) spool for the next run. Every database call made here ends
+        by the deadline, so that ``close`` returns within about ``within`` seconds even when
+        the database hangs."""
         self._stopping = True
         self._wake.set()
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
+        self._bound_writes(deadline)
         await self.step()
         while not self.live and time.monotonic() < deadline:
             await asyncio.sleep(min(self._probe_wait, max(0.0, deadline - time.monotonic())))
             self._next_probe = 0.0
+            self._bound_writes(deadline)
             await self.step()
         if not self.live:
+            await self._spool_waiting()
             log.error("database still unavailable: %d rows stay in the spool %s for the next "
                       "run", self.spool.rows, self.spool.directory)  # fmt: skip
-        self.spool.close()
+        await asyncio.to_thread(self.spool.close)
         for t in self._tables.values():
             for writer in (t.live, t.replay):
+                writer.write_timeout = 0.5
                 with contextlib.suppress(AlcDataError):
                     await writer.close()
+
+    def _bound_writes(self, deadline: float) -> None:
+        remaining = max(0.2, deadline - time.monotonic())
+        for t in self._tables.values():
+            for writer in (t.live, t.replay):
+                writer.write_timeout = min(self.write_timeout, remaining)
 
 
 def _stored(before: Any, after: Any) -> int:

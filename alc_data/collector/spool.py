@@ -1,18 +1,18 @@
 """A bounded on-disk spool for rows accepted while the database is unreachable.
 
-Format (``alc-data-spool/1``): a directory of segment files, one table per segment. A
-segment is JSON lines: a header object ``{"format", "table", "columns", "run_id",
-"created"}``, then one JSON array per row in the table's COPY column order, with ``time``
-as integer microseconds since the Unix epoch (UTC) and every other value as JSON (floats
-round-trip exactly). A segment being written is named ``<seq>-<table>.open``; it is sealed
-(fsync, then renamed to ``<seq>-<table>.seg``) when it reaches ``segment_rows`` rows or
-when it is about to be replayed. Each appended batch is flushed to the operating system at
-once, so a crash of the collector loses nothing that was appended; a power loss can lose
-the unsealed tail. A torn last line (a crash mid-write) is ignored when read.
+A directory of segment files, one table per segment, in the format of
+:mod:`~alc_data.collector.spool_files`. A segment being written is named
+``<seq>-<table>.open``; it is sealed (fsync, then renamed to ``<seq>-<table>.seg``) when it
+reaches ``segment_rows`` rows or when it is about to be replayed. Each appended batch is
+flushed to the operating system at once, so a crash of the collector loses nothing that was
+appended; a power loss can lose the unsealed tail. Rows are serialized one by one: a row that
+cannot be is refused by name and the rest of its batch is kept.
 
 Replay order is segment order (oldest first); a replayed segment is deleted only after the
 database confirmed it, and replays use the writer's idempotent path, so a crash between the
-two stores nothing twice.
+two stores nothing twice. A damaged segment (an unreadable line, or a header that is not
+one) is quarantined beside the spool and reported with its path and the count of unreadable
+lines; its readable rows and every other segment are replayed.
 
 Bound and shed policy: the spool never grows beyond ``max_bytes``. A batch that does not fit
 is *shed*: refused whole, counted in :attr:`Spool.shed_rows`, and logged at ERROR (once
@@ -21,11 +21,13 @@ never deleted to make room: what is already on disk is kept and a gap opens at t
 which a backtest can see (the spool says when it started shedding). A warning is logged
 when the spool passes 80 % of its bound.
 
+The methods do blocking disk work: the collector calls them in a worker thread, one call at
+a time; :attr:`rows`, :attr:`size` and :attr:`full` are safe to read from any thread.
+
 One collector at a time owns a spool directory (an exclusive ``flock`` on ``spool.lock``).
 A spool belongs to one database: ``database.json`` in the directory names it (by the server's
 system identifier and the database name, see :meth:`alc_data.Database.identity`), and a
-spool is never opened for another database. :func:`waiting_spools` lists the spools under a
-root that hold rows for other databases, so that a collector can say so at start.
+spool is never opened for another database.
 """
 
 from __future__ import annotations
@@ -36,17 +38,32 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from alc_data.errors import AlcDataError
+from alc_data.collector.spool_files import (
+    FORMAT,
+    Quarantined,
+    SegmentRows,
+    WaitingSpool,
+    decode_segment,
+    encode_rows,
+    quarantine_file,
+    read_marker,
+    scan_segment,
+    waiting_spools,
+    write_marker,
+)
+from alc_data.errors import AlcDataError, InvalidRowError
 
 __all__ = [
     "FORMAT",
+    "Appended",
     "ForeignSpoolError",
+    "Quarantined",
     "Segment",
     "Spool",
     "SpoolLockedError",
@@ -56,8 +73,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FORMAT = "alc-data-spool/1"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SHED_LOG_EVERY = 10.0
 
 
@@ -67,62 +82,6 @@ class SpoolLockedError(AlcDataError):
 
 class ForeignSpoolError(AlcDataError):
     """The spool directory holds rows for another database."""
-
-
-@dataclass(frozen=True)
-class WaitingSpool:
-    """A spool directory holding rows that wait for their database."""
-
-    directory: Path
-    database: str
-    segments: int
-    rows: int
-    size: int
-
-    def describe(self) -> str:
-        """One line for a log or a terminal."""
-        return (
-            f"{self.rows} rows ({self.segments} segments, {self.size} bytes) for "
-            f"{self.database} wait in {self.directory}"
-        )
-
-
-_MARKER = "database.json"
-
-
-def waiting_spools(root: Path, *, exclude: Path | None = None) -> list[WaitingSpool]:
-    """The spools under ``root`` (one level of database directories, then client
-    directories) that hold rows, other than ``exclude``."""
-    found = []
-    for directory in sorted(root.glob("*/client-*")):
-        if not directory.is_dir() or (exclude is not None and directory == exclude):
-            continue
-        files = [p for p in directory.iterdir() if p.suffix in (".seg", ".open")]
-        counts = [_scan(p)[1] for p in files]
-        if not files or not any(counts):
-            continue
-        found.append(
-            WaitingSpool(
-                directory,
-                _marker(directory) or "a database this version cannot name (an older spool)",
-                len(files),
-                sum(counts),
-                sum(p.stat().st_size for p in files),
-            )
-        )
-    return found
-
-
-def _marker(directory: Path) -> str | None:
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        return str(json.loads((directory / _MARKER).read_text(encoding="utf-8"))["database"])
-    return None
-
-
-def _marker_key(directory: Path) -> str | None:
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        return str(json.loads((directory / _MARKER).read_text(encoding="utf-8"))["key"])
-    return None
 
 
 @dataclass
@@ -138,13 +97,13 @@ class Segment:
     sealed: bool
 
 
-def _micros(at: datetime) -> int:
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+@dataclass
+class Appended:
+    """What became of a batch given to :meth:`Spool.append`."""
 
-
-def _from_micros(value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=value)
+    spooled: int = 0
+    shed: int = 0
+    refused: list[InvalidRowError] = field(default_factory=list)
 
 
 class Spool:
@@ -167,6 +126,9 @@ class Spool:
         self.run_id = run_id
         self.shed_rows = 0
         self.shedding_since: datetime | None = None
+        self.quarantined: list[Quarantined] = []
+        self.rows = 0  #: rows on disk (running total)
+        self.size = 0  #: bytes on disk (running total)
         self._segments: dict[Path, Segment] = {}
         self._open: dict[str, tuple[Segment, IO[str]]] = {}
         self._lock_file: IO[str] | None = None
@@ -177,7 +139,8 @@ class Spool:
     # lifecycle --------------------------------------------------------------------------
 
     def open(self, database: tuple[str, str] | None = None) -> None:
-        """Lock the directory and index the segments already in it.
+        """Lock the directory and index the segments already in it (quarantining the ones
+        whose header is damaged).
 
         Args:
             database: ``(key, description)`` of the database this spool belongs to; recorded
@@ -208,25 +171,24 @@ class Spool:
                         self.directory, self.rows)  # fmt: skip
 
     def _claim(self, key: str, description: str) -> None:
-        owner = _marker_key(self.directory)
-        if owner is not None and owner != key:
-            raise ForeignSpoolError(
-                f"the spool {self.directory} holds rows for {_marker(self.directory)}, not "
-                f"for {description}: point the collector at that database to replay them"
-            )
+        owner = read_marker(self.directory)
         if owner is None:
-            marker = {"key": key, "database": description}
-            (self.directory / _MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
+            write_marker(self.directory, key, description)
+        elif owner[0] != key:
+            raise ForeignSpoolError(
+                f"the spool {self.directory} holds rows for {owner[1]}, not for "
+                f"{description}: point the collector at that database to replay them"
+            )
 
     def _index(self, path: Path) -> None:
         seq_text, _, table = path.stem.partition("-")
-        header, rows = _scan(path)
-        if header is None or header.get("format") != FORMAT:
-            log.error("spool: ignoring %s (not an %s segment)", path, FORMAT)
+        header, rows = scan_segment(path)
+        if header is None or not seq_text.isdigit():
+            self._quarantine_path(path, table, unreadable=1, replayed=0, why="no valid header")
             return
         seg = Segment(path, int(seq_text), table, rows, path.stat().st_size,
                       header.get("run_id"), path.suffix == ".seg")  # fmt: skip
-        self._segments[path] = seg
+        self._add(seg)
         self._next_seq = max(self._next_seq, seg.seq + 1)
 
     def close(self) -> None:
@@ -240,16 +202,6 @@ class Spool:
     # state ------------------------------------------------------------------------------
 
     @property
-    def rows(self) -> int:
-        """Rows on disk."""
-        return sum(s.rows for s in self._segments.values())
-
-    @property
-    def size(self) -> int:
-        """Bytes on disk."""
-        return sum(s.size for s in self._segments.values())
-
-    @property
     def full(self) -> bool:
         """True while batches are being shed."""
         return self.shedding_since is not None
@@ -257,19 +209,31 @@ class Spool:
     def __len__(self) -> int:
         return len(self._segments)
 
+    def _add(self, seg: Segment) -> None:
+        self._segments[seg.path] = seg
+        self.rows += seg.rows
+        self.size += seg.size
+
+    def _drop(self, seg: Segment) -> None:
+        if self._segments.pop(seg.path, None) is not None:
+            self.rows -= seg.rows
+            self.size -= seg.size
+
     # writing ----------------------------------------------------------------------------
 
-    def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
-        """Append a batch of rows of ``table``; returns how many were spooled (0 when shed)."""
-        if not rows:
-            return 0
-        time_at = list(columns).index("time")
-        lines = [json.dumps(_encode(row, time_at), separators=(",", ":")) for row in rows]
-        data = "\n".join(lines) + "\n"
+    def append(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Appended:
+        """Append a batch of rows of ``table``: each row is spooled, shed (the batch does not
+        fit) or refused (it cannot be serialized)."""
+        data, refused = encode_rows(columns, rows)
+        result = Appended(refused=refused)
+        count = len(rows) - len(refused)
+        if not count:
+            return result
         size = len(data.encode())
         if self.size + size > self.max_bytes:
-            self._shed(len(rows))
-            return 0
+            self._shed(count)
+            result.shed = count
+            return result
         if self.shedding_since is not None:
             log.error("spool: space again after shedding %d rows since %s",
                       self.shed_rows, self.shedding_since.isoformat())  # fmt: skip
@@ -277,12 +241,15 @@ class Spool:
         seg, handle = self._current(table, columns)
         handle.write(data)
         handle.flush()
-        seg.rows += len(rows)
+        seg.rows += count
         seg.size += size
+        self.rows += count
+        self.size += size
+        result.spooled = count
         if seg.rows >= self.segment_rows:
             self._seal(table)
         self._warn_if_high()
-        return len(rows)
+        return result
 
     def _current(self, table: str, columns: Sequence[str]) -> tuple[Segment, IO[str]]:
         if table in self._open:
@@ -296,7 +263,7 @@ class Spool:
         handle.flush()
         seg = Segment(path, self._next_seq, table, 0, len(text.encode()), self.run_id, False)
         self._next_seq += 1
-        self._segments[path] = seg
+        self._add(seg)
         self._open[table] = (seg, handle)
         return seg, handle
 
@@ -310,6 +277,9 @@ class Spool:
         del self._segments[seg.path]
         seg.path, seg.sealed = sealed, True
         self._segments[sealed] = seg
+        self._sync_directory()
+
+    def _sync_directory(self) -> None:
         with contextlib.suppress(OSError):  # make the rename durable where supported
             fd = os.open(self.directory, os.O_RDONLY)
             try:
@@ -348,42 +318,38 @@ class Spool:
             self._seal(seg.table)
         return seg
 
-    def read(self, seg: Segment) -> list[tuple[Any, ...]]:
-        """The rows of a segment (times decoded, column order as written)."""
-        with seg.path.open(encoding="utf-8") as handle:
-            header = json.loads(handle.readline())
-            time_at = header["columns"].index("time")
-            return list(_decode_lines(handle, time_at))
+    def read(self, seg: Segment) -> SegmentRows:
+        """The rows of a segment (times decoded, column order as written) and the numbers
+        of its unreadable lines."""
+        with seg.path.open(encoding="utf-8", errors="replace") as handle:
+            return decode_segment(handle)
 
-    def remove(self, seg: Segment) -> None:
-        """Delete a segment whose rows the database has confirmed."""
-        self._segments.pop(seg.path, None)
+    def remove(self, seg: Segment, content: SegmentRows | None = None) -> None:
+        """Retire a segment whose readable rows the database has confirmed: deleted, or
+        quarantined when ``content`` (what :meth:`read` gave) names unreadable lines."""
+        self._drop(seg)
+        if content is not None and content.unreadable:
+            self._quarantine_path(
+                seg.path, seg.table, unreadable=len(content.unreadable),
+                replayed=len(content.rows), why="unreadable lines", lines=content.unreadable,
+            )  # fmt: skip
+            return
         seg.path.unlink(missing_ok=True)
 
-
-def _encode(row: Sequence[Any], time_at: int) -> list[Any]:
-    values = list(row)
-    values[time_at] = _micros(values[time_at])
-    return values
-
-
-def _decode_lines(handle: IO[str], time_at: int) -> Iterator[tuple[Any, ...]]:
-    for line in handle:
-        if not line.endswith("\n"):
-            log.warning("spool: ignoring a torn last line")
-            return
-        values = json.loads(line)
-        values[time_at] = _from_micros(values[time_at])
-        yield tuple(values)
-
-
-def _scan(path: Path) -> tuple[dict[str, Any] | None, int]:
-    """(header, complete row lines) of a segment file."""
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        first = handle.readline()
-        try:
-            header = json.loads(first)
-        except json.JSONDecodeError:
-            return None, 0
-        rows = sum(1 for line in handle if line.endswith("\n"))
-    return header, rows
+    def _quarantine_path(
+        self,
+        path: Path,
+        table: str,
+        *,
+        unreadable: int,
+        replayed: int,
+        why: str,
+        lines: list[int] | None = None,
+    ) -> None:
+        report = {"segment": path.name, "table": table, "reason": why,
+                  "unreadable_lines": lines or [], "readable_rows_replayed": replayed,
+                  "quarantined_at": datetime.now(UTC).isoformat()}  # fmt: skip
+        target = quarantine_file(self.directory, path, report)
+        item = Quarantined(target, table, unreadable, replayed)
+        self.quarantined.append(item)
+        log.error("spool: quarantined a damaged segment (%s): %s", why, item.describe())

@@ -149,11 +149,11 @@ def test_a_full_spool_sheds_new_rows_and_keeps_the_old(tmp_path: Path) -> None:
         [Row(1, t0 + timedelta(seconds=b * 100 + i), 1.0, 1.1) for i in range(50)]
         for b in range(10)
     ]
-    taken = [spool.append(OPTION_TABLE, OptionTick._fields, batch) for batch in batches]
+    taken = [spool.append(OPTION_TABLE, OptionTick._fields, batch).spooled for batch in batches]
     assert taken[0] == 50 and 0 in taken and spool.full
     assert spool.shed_rows == 50 * taken.count(0) and spool.size <= 20_000
     seg = spool.oldest()
-    assert seg is not None and spool.read(seg)[0] == batches[0][0]  # the oldest are kept
+    assert seg is not None and spool.read(seg).rows[0] == batches[0][0]  # the oldest are kept
     spool.close()
 
 

@@ -169,6 +169,7 @@ class IBSettings(_Section):
     host: str = Field("127.0.0.1", alias="ALC_IB_HOST", min_length=1)
     port: int = Field(7497, alias="ALC_IB_PORT", ge=1, le=65535)
     client_id: int = Field(1, alias="ALC_IB_CLIENT_ID", ge=0)
+    request_timeout_seconds: float = Field(30.0, alias="ALC_IB_TIMEOUT_SECONDS", gt=0, le=3600)
 
 
 class Settings(BaseModel):

@@ -108,3 +108,11 @@ class WriteFailedError(InternalError):
 
 class BrokerUnavailableError(AlcDataError):
     """Interactive Brokers (TWS, IB Gateway or the simulator) cannot be reached right now."""
+
+
+class IBTimeoutError(BrokerUnavailableError):
+    """IB (or the simulator) did not answer a request within its timeout."""
+
+
+class CollectorFailedError(AlcDataError):
+    """The collector stopped because a background task kept failing (see the log)."""

@@ -36,9 +36,10 @@ from alc_data.collector.sink import OPTION_TABLE, STOCK_TABLE, RowSink
 from alc_data.collector.spool import Spool, WaitingSpool, waiting_spools
 from alc_data.collector.stats import build_stats
 from alc_data.collector.streams import Streams
+from alc_data.collector.supervision import Supervisor
 from alc_data.config import Settings
 from alc_data.db.database import Database
-from alc_data.errors import AlcDataError
+from alc_data.errors import AlcDataError, CollectorFailedError
 from alc_data.ib.discovery import Universe, discover
 from alc_data.universe import RegisteredUniverse, register_universe
 
@@ -86,38 +87,82 @@ class OptionsDataCollector:
         self.discovery_errors: dict[str, str] = {}
         self.waiting_spools: list[WaitingSpool] = []
         self.sample_seconds = 0.0
+        self.failure: CollectorFailedError | None = None
+        self._stop_within = self.config.stop_timeout
+        self.supervisor = Supervisor(
+            on_fatal=self._fatal, initial=self.config.restart_initial,
+            maximum=self.config.restart_max, give_up_after=self.config.give_up_after,
+        )  # fmt: skip
         self._active = False
         self._stop = asyncio.Event()
         self._done: asyncio.Event | None = None
         self._streaming = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._sink_task: asyncio.Task[None] | None = None
 
     # the documented API ---------------------------------------------------------------------
 
     async def start_collection(self, symbols: Sequence[str]) -> None:
         """Discover ``symbols``' universes and collect until :meth:`stop_collection`.
 
+        A stop during discovery cancels it. The background tasks (sampling, writing,
+        rediscovery) are supervised: one that raises is restarted with backoff, and one that
+        keeps failing stops the collection with :class:`~alc_data.errors.CollectorFailedError`.
+
         Raises:
-            AlcDataError: already running, or no symbol could be discovered.
+            AlcDataError: already running, no symbol could be discovered (IB's answer, or
+                no answer within ``request_timeout``), or a task kept failing.
         """
         if self._active:
             raise AlcDataError("the collector is already running")
         self._active, self._done = True, asyncio.Event()
         self._stop.clear()
+        self.failure = None
+        self._stop_within = self.config.stop_timeout
         try:
-            await self._start([s.upper() for s in symbols])
-            await self._stop.wait()
+            if await self._unless_stopped(self._start([s.upper() for s in symbols])):
+                await self._stop.wait()
         finally:
             await self._shutdown()
             self._active = False
             self._done.set()
+        if self.failure is not None:
+            raise self.failure
 
-    async def stop_collection(self) -> None:
+    async def stop_collection(self, *, within: float | None = None) -> None:
         """Stop collecting and flush every accepted row (to the database, or to the spool
-        when the database stays unavailable for ``stop_timeout`` seconds)."""
+        when the database stays unavailable for ``within`` seconds, default
+        ``stop_timeout``)."""
+        if within is not None:
+            self._stop_within = min(within, self.config.stop_timeout)
         self._stop.set()
         if self._done is not None:
             await self._done.wait()
+
+    async def _unless_stopped(self, work: Any) -> bool:
+        """Run ``work`` unless a stop comes first (it is then cancelled): True when it ran
+        to its end (its error, if any, is raised)."""
+        task = asyncio.ensure_future(work)
+        stopped = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        if task.cancelled():
+            return False
+        task.result()
+        return True
+
+    def _fatal(self, name: str, exc: BaseException) -> None:
+        failures = self.supervisor.states[name].failures
+        self.failure = CollectorFailedError(
+            f"the {name} task failed {failures} times in a row, so collection stopped: "
+            f"{type(exc).__name__}: {exc}"
+        )
+        log.error("%s", self.failure)
+        self._stop.set()
 
     def get_stats(self) -> dict[str, Any]:
         """Counters and state (see :func:`alc_data.collector.stats.build_stats` for keys)."""
@@ -156,8 +201,9 @@ class OptionsDataCollector:
         for waiting in self.waiting_spools:
             log.warning("a spool for another database is waiting: %s", waiting.describe())
         self.sink = RowSink(self.db, spool, interval=self.config.interval,
-                            batch_size=self.config.batch_size)  # fmt: skip
-        self._spawn(self.sink.run(), "collector-sink")
+                            batch_size=self.config.batch_size,
+                            write_timeout=self.config.write_timeout)  # fmt: skip
+        self._sink_task = self.supervisor.spawn("collector-sink", self.sink.run)
         self.keeper = ConnectionKeeper(
             self.ib, self.db, run_id=self.run_id, on_reconnected=self._resubscribe,
             initial=self.config.reconnect_initial, maximum=self.config.reconnect_max,
@@ -171,11 +217,8 @@ class OptionsDataCollector:
         self.ib.disconnectedEvent += self._on_disconnected
         self.streams.apply(time.monotonic())
         self._streaming.set()
-        self._spawn(self._sample_loop(), "collector-sample")
-        self._spawn(self._rediscover_loop(), "collector-rediscover")
-
-    def _spawn(self, coro: Any, name: str) -> None:
-        self._tasks.append(asyncio.get_running_loop().create_task(coro, name=name))
+        self.supervisor.spawn("collector-sample", self._sample_loop)
+        self.supervisor.spawn("collector-rediscover", self._rediscover_loop)
 
     async def _discover_all(self) -> None:
         for symbol in self.symbols:
@@ -185,6 +228,7 @@ class OptionsDataCollector:
                     expiry_range_days=self.config.expiry_range_days,
                     strike_range_percent=self.config.strike_range_percent,
                     max_contracts=self.config.max_contracts_per_symbol,
+                    answer_within=self.config.request_timeout,
                 )  # fmt: skip
                 registered = await register_universe(self.db, universe)
             except (AlcDataError, OSError, TimeoutError) as exc:
@@ -272,24 +316,23 @@ class OptionsDataCollector:
     async def _shutdown(self) -> None:
         if self.keeper is not None:
             await self.keeper.stop()
-        sink_task = self._tasks[0] if self._tasks else None
-        for task in self._tasks[1:]:
-            task.cancel()
-        await asyncio.gather(*self._tasks[1:], return_exceptions=True)
+        sink_task, self._sink_task = self._sink_task, None
+        if self.sink is not None and sink_task is not None:
+            self.sink.stop_loop()  # its current round ends; cancelling it could split a flush
+            await asyncio.wait({sink_task}, timeout=self._stop_within)
+        await self.supervisor.stop()
         with contextlib.suppress(Exception):
             self.ib.pendingTickersEvent -= self.sampler.on_pending
             self.ib.errorEvent -= self._on_error
             self.ib.disconnectedEvent -= self._on_disconnected
         if self.sink is not None:
-            self._sample_once()  # what changed since the last interval
-            self.streams.cancel_all(time.monotonic())
-            if sink_task is not None:
-                self.sink.stop_loop()
-                await asyncio.gather(sink_task, return_exceptions=True)
-            await self.sink.close(within=self.config.stop_timeout)
+            with contextlib.suppress(Exception):  # counted by the sampler; never lose the rest
+                self._sample_once()  # what changed since the last interval
+            with contextlib.suppress(Exception):
+                self.streams.cancel_all(time.monotonic())
+            await self.sink.close(within=self._stop_within)
         if self.keeper is not None:
             await self.keeper.store_gaps()
-        self._tasks.clear()
         self._streaming.clear()
 
 

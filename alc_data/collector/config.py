@@ -35,6 +35,12 @@ class CollectorConfig:
             ``<ALC_DATA_DIR>/collector-spool/<database identity key>/client-<id>``).
         spool_max_bytes: the spool's bound.
         stop_timeout: seconds ``stop_collection`` keeps trying an unavailable database.
+        write_timeout: seconds a database write may take before it counts as an outage
+            (``ALC_WRITE_TIMEOUT_SECONDS``).
+        request_timeout: seconds IB may take to answer a request (discovery, contract
+            details, snapshots) before it counts as no answer (``ALC_IB_TIMEOUT_SECONDS``).
+        restart_initial / restart_max: backoff bounds (seconds) of a background task that
+            raised and is restarted; ``give_up_after`` failures in a row stop the collector.
     """
 
     interval_ms: int = 100
@@ -56,6 +62,11 @@ class CollectorConfig:
     spool_dir: Path | None = None
     spool_max_bytes: int = 512 * 2**20
     stop_timeout: float = 10.0
+    write_timeout: float = 10.0
+    request_timeout: float = 30.0
+    restart_initial: float = 0.1
+    restart_max: float = 30.0
+    give_up_after: int = 5
     data_dir: Path | None = None
 
     @classmethod
@@ -70,6 +81,8 @@ class CollectorConfig:
             max_lines=c.max_market_data_lines,
             include_greeks=c.include_greeks,
             batch_size=c.batch_size,
+            write_timeout=c.write_timeout_seconds,
+            request_timeout=settings.ib.request_timeout_seconds,
             data_dir=settings.database.data_dir,
         )
         return base.with_(**overrides)

@@ -94,6 +94,8 @@ class ConnectionKeeper:
         self.reconnect_attempts = 0
         self.open_gap: Gap | None = None
         self.stopping = False
+        self.errors: dict[str, int] = {}
+        self.last_error: str | None = None
         self._address = (str(ib.client.host), int(ib.client.port), int(ib.client.clientId))
         self._task: asyncio.Task[None] | None = None
 
@@ -135,25 +137,38 @@ class ConnectionKeeper:
     # reconnecting -----------------------------------------------------------------------
 
     async def _reconnect(self) -> None:
+        """Reconnect, then resubscribe (``on_reconnected``); a resubscription that raises is
+        counted, logged and tried again with the same backoff, and the gap stays open until
+        one succeeds."""
         host, port, client_id = self._address
         delay = self.initial
-        while not self.stopping and not self.ib.isConnected():
-            await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
-            if self.stopping:
-                return
-            self.reconnect_attempts += 1
+        while not self.stopping:
+            if not self.ib.isConnected():
+                await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
+                if self.stopping:
+                    return
+                self.reconnect_attempts += 1
+                try:
+                    await self.ib.connectAsync(host, port, clientId=client_id, timeout=10)
+                except Exception as exc:  # refused, timed out, client id in use ...
+                    log.info("reconnect to %s:%d failed (%r); next try in %.1f s", host, port,
+                             exc, min(delay * 2, self.maximum))  # fmt: skip
+                    delay = min(delay * 2, self.maximum)
+                    continue
+                self.reconnects += 1
             try:
-                await self.ib.connectAsync(host, port, clientId=client_id, timeout=10)
-            except Exception as exc:  # refused, timed out, client id in use ...
-                log.info("reconnect to %s:%d failed (%r); next try in %.1f s", host, port,
-                         exc, min(delay * 2, self.maximum))  # fmt: skip
+                await self.on_reconnected()
+            except Exception as exc:
+                kind = f"reconnect:resubscribe:{type(exc).__name__}"
+                self.errors[kind] = self.errors.get(kind, 0) + 1
+                self.last_error = f"resubscribing after a reconnect failed: {exc!r}"
+                if self.errors[kind] == 1:
+                    log.error("%s; trying again", self.last_error, exc_info=exc)
+                await asyncio.sleep(delay)
                 delay = min(delay * 2, self.maximum)
                 continue
-        if self.stopping:
+            self._close()
             return
-        self.reconnects += 1
-        await self.on_reconnected()
-        self._close()
 
     async def stop(self) -> None:
         """Stop reconnecting; close the open gap (it ends with the collection)."""

@@ -22,10 +22,15 @@ subscription's values with the new one's first ticks.
 The row's ``time`` is when ib_async received the contract's latest update (``Ticker.time``,
 UTC), made strictly increasing per contract (+1 microsecond when needed) so that the key
 ``(contract_id, time)`` is unique.
+
+A contract whose state cannot be turned into a row (a naive time, an attribute ib_async no
+longer has) is skipped for that instant, counted in :attr:`Sampler.errors` by kind and logged
+once per kind; the other contracts are sampled as usual.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +40,8 @@ from alc_data.ib.parse import option_tick, stock_tick, utc
 from alc_data.repositories.rows import OptionTick, StockTick
 
 __all__ = ["Instrument", "Sampler"]
+
+log = logging.getLogger(__name__)
 
 _MICRO = timedelta(microseconds=1)
 
@@ -70,6 +77,8 @@ class Sampler:
         self._last: dict[int, tuple[Any, ...]] = {}
         self._last_time: dict[int, datetime] = {}
         self._settle_until: dict[int, float] = {}
+        self.errors: dict[str, int] = {}
+        self.last_error: str | None = None
 
     # inputs -----------------------------------------------------------------------------
 
@@ -113,10 +122,22 @@ class Sampler:
             if self._settle_until.get(con_id, 0.0) > now:
                 self._dirty.add(con_id)  # look again once settled
                 continue
-            row = self._row(inst, ticker, wall)
+            try:
+                row = self._row(inst, ticker, wall)
+            except Exception as exc:
+                self._failed(inst, exc)
+                continue
             if row is not None:
                 (options if inst.is_option else stocks).append(row)  # type: ignore[arg-type]
         return options, stocks
+
+    def _failed(self, inst: Instrument, exc: Exception) -> None:
+        kind = f"sample:{type(exc).__name__}"
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+        self.last_error = f"sampling {inst.symbol} conId {inst.con_id}: {type(exc).__name__}: {exc}"
+        if self.errors[kind] == 1:
+            log.error("%s (the contract is skipped at this instant; logged once per kind)",
+                      self.last_error, exc_info=exc)  # fmt: skip
 
     def _row(self, inst: Instrument, ticker: Any, wall: datetime) -> OptionTick | StockTick | None:
         at = utc(ticker.time, wall)

@@ -7,7 +7,10 @@ Keys:
   ``inserted``, ``spooled``, ``replayed``, ``recovered``, ``shed``, ``rejected``). Once the
   collector has stopped with the database up, ``ticks_collected == ticks_inserted + shed +
   rejected``; ``recovered`` counts rows a previous run left in the spool;
-- ``errors`` (IB contract errors + write errors), ``errors_by_code``, ``last_error``;
+- ``errors`` (every error counted, rejected rows included), ``errors_by_kind`` (see
+  :func:`errors_by_kind`), ``errors_by_code`` (IB's), ``last_error``;
+- ``tasks`` (each background task's ``state``, ``failures``, ``restarts``, ``last_error``),
+  ``healthy`` (collecting, and every task running);
 - ``active_contracts`` (options in the universe), ``subscribed_contracts``,
   ``collection_active``, ``lines_in_use``, ``line_budget``, ``rotating``, ``rotations``,
   ``line_refusals``, ``dropped_contracts``, ``coverage`` (contracts with at least one row,
@@ -33,7 +36,7 @@ from alc_data.collector.sink import OPTION_TABLE, STOCK_TABLE, TableCounts
 if TYPE_CHECKING:
     from alc_data.collector.collector import OptionsDataCollector
 
-__all__ = ["build_stats", "percentile"]
+__all__ = ["build_stats", "errors_by_kind", "percentile"]
 
 
 def percentile(values: list[float], pct: float) -> float | None:
@@ -46,7 +49,11 @@ def percentile(values: list[float], pct: float) -> float | None:
 
 def build_stats(c: OptionsDataCollector) -> dict[str, Any]:
     """The stats of collector ``c`` (see the module doc)."""
-    stats: dict[str, Any] = {"collection_active": c.collection_active}
+    tasks = {name: state.as_dict() for name, state in c.supervisor.states.items()}
+    stats: dict[str, Any] = {"collection_active": c.collection_active, "tasks": tasks}
+    stats["healthy"] = c.collection_active and all(
+        t["state"] in ("running", "done") for t in tasks.values()
+    )
     stats.update(_rows(c))
     stats.update(_lines(c))
     stats.update(_connection(c))
@@ -69,15 +76,21 @@ def _rows(c: OptionsDataCollector) -> dict[str, Any]:
     option = sink.counts(OPTION_TABLE) if sink else TableCounts()
     stock = sink.counts(STOCK_TABLE) if sink else TableCounts()
     latencies = list(sink.latencies_ms) if sink else []
-    write_errors = option.rejected + stock.rejected + (sink.outages if sink else 0)
+    by_kind = errors_by_kind(c)
+    rejected = option.rejected + stock.rejected
     return {
         "ticks_collected": option.collected + stock.collected,
         "ticks_inserted": option.inserted + stock.inserted,
         "option_ticks": option.as_dict(),
         "stock_ticks": stock.as_dict(),
-        "errors": sum(c.streams.errors.values()) + write_errors,
+        "errors": sum(by_kind.values()) + rejected,
+        "errors_by_kind": by_kind,
         "errors_by_code": {str(k): v for k, v in sorted(c.streams.errors.items())},
         "last_error": (sink.last_error if sink and not sink.live else None)
+        or (str(c.failure) if c.failure else None)
+        or _latest_task_error(c)
+        or c.sampler.last_error
+        or (c.keeper.last_error if c.keeper else None)
         or c.streams.last_error
         or (sink.last_error if sink else None),
         "buffer_size": sink.buffered() if sink else 0,
@@ -90,6 +103,27 @@ def _rows(c: OptionsDataCollector) -> dict[str, Any]:
         "latency_ms_p50": percentile(latencies, 50),
         "latency_ms_p99": percentile(latencies, 99),
     }
+
+
+def errors_by_kind(c: OptionsDataCollector) -> dict[str, int]:
+    """Every error counted so far, by kind: ``ib:<code>``, ``sample:<Type>``,
+    ``task:<name>:<Type>``, ``reconnect:resubscribe:<Type>`` and the sink's (``database_
+    unavailable``, ``internal``, ``write_refused``, ``unspoolable_row``,
+    ``spool_segment_damaged``, ``sink:<Type>``)."""
+    kinds = {f"ib:{code}": n for code, n in sorted(c.streams.errors.items())}
+    for part in (
+        c.sampler.errors,
+        c.supervisor.errors_by_kind(),
+        c.keeper.errors if c.keeper else {},
+        c.sink.errors if c.sink else {},
+    ):
+        kinds.update(part)
+    return kinds
+
+
+def _latest_task_error(c: OptionsDataCollector) -> str | None:
+    failing = [s for s in c.supervisor.states.values() if s.state != "running" and s.last_error]
+    return failing[-1].last_error if failing else None
 
 
 def _lines(c: OptionsDataCollector) -> dict[str, Any]:

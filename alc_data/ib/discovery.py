@@ -15,17 +15,18 @@ Shared by the collector and the loader, so that both pick the same contracts:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from ib_async import IB, Contract, Index, Option, Stock
 
-from alc_data.errors import IBError
+from alc_data.errors import IBError, IBTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -67,29 +68,54 @@ class Universe:
         return str(self.underlying.secType)
 
 
-async def qualify_underlying(ib: IB, symbol: str) -> Contract:
+#: Seconds IB may take to answer one request before discovery gives up on it.
+DEFAULT_TIMEOUT = 30.0
+
+T = TypeVar("T")
+
+
+async def answered(request: Awaitable[T], what: str, within: float) -> T:
+    """The answer to an IB request, or :class:`~alc_data.errors.IBTimeoutError` when none
+    arrives within ``within`` seconds (ib_async's ``*Async`` calls otherwise wait forever
+    for a gateway that never answers)."""
+    try:
+        return await asyncio.wait_for(request, within)
+    except TimeoutError:
+        raise IBTimeoutError(f"IB did not answer {what} within {within:g} s") from None
+
+
+async def qualify_underlying(
+    ib: IB, symbol: str, *, answer_within: float = DEFAULT_TIMEOUT
+) -> Contract:
     """The qualified stock or index ``symbol``.
 
     Raises:
         IBError: IB knows no such stock or index (code 200).
+        IBTimeoutError: IB did not answer.
     """
     attempts: list[Contract] = [Stock(symbol, "SMART", "USD"), Index(symbol, "CBOE", "USD")]
     if symbol in INDEX_SYMBOLS:
         attempts.reverse()
     for candidate in attempts:
-        qualified = await ib.qualifyContractsAsync(candidate)
+        qualified = await answered(
+            ib.qualifyContractsAsync(candidate), f"the qualification of {symbol}", answer_within
+        )
         if qualified and isinstance(qualified[0], Contract) and qualified[0].conId:
             return qualified[0]
     raise IBError(200, f"no stock or index {symbol!r} is known to IB")
 
 
-async def underlying_price(ib: IB, contract: Contract) -> float:
+async def underlying_price(
+    ib: IB, contract: Contract, *, answer_within: float = DEFAULT_TIMEOUT
+) -> float:
     """The underlying's current price (snapshot), or its last daily close.
 
     Raises:
         IBError: neither a quote nor a daily bar is available.
+        IBTimeoutError: IB did not answer.
     """
-    tickers = await ib.reqTickersAsync(contract)
+    what = f"a price snapshot of {contract.symbol}"
+    tickers = await answered(ib.reqTickersAsync(contract), what, answer_within)
     if tickers:
         price = tickers[0].marketPrice()
         if _usable(price):
@@ -97,8 +123,12 @@ async def underlying_price(ib: IB, contract: Contract) -> float:
         close = tickers[0].close
         if _usable(close):
             return float(close)
-    bars = await ib.reqHistoricalDataAsync(
-        contract, "", "5 D", "1 day", "TRADES", useRTH=True, formatDate=2
+    bars = await answered(
+        ib.reqHistoricalDataAsync(
+            contract, "", "5 D", "1 day", "TRADES", useRTH=True, formatDate=2
+        ),
+        f"daily bars of {contract.symbol}",
+        answer_within,
     )
     if bars and _usable(bars[-1].close):
         return float(bars[-1].close)
@@ -155,6 +185,7 @@ async def chain_contracts(
     spot: float,
     strike_range_percent: float,
     limit: int | None = None,
+    answer_within: float = DEFAULT_TIMEOUT,
 ) -> list[DiscoveredContract]:
     """The listed contracts of each (expiry, trading class) within the strike band, nearest
     the money first.
@@ -167,7 +198,8 @@ async def chain_contracts(
     for expiration, trading_class in expiries:
         query = Option(symbol, expiration, exchange=exchange, currency="USD",
                        tradingClass=trading_class)  # fmt: skip
-        for details in await ib.reqContractDetailsAsync(query):
+        what = f"the contract details of {symbol} {expiration}"
+        for details in await answered(ib.reqContractDetailsAsync(query), what, answer_within):
             if details.contract is None:
                 continue
             contract = Contract.recreate(details.contract)  # a generic Contract -> Option
@@ -202,16 +234,22 @@ async def discover(
     strike_range_percent: float,
     today: date | None = None,
     max_contracts: int | None = None,
+    answer_within: float = DEFAULT_TIMEOUT,
 ) -> Universe:
     """Qualify ``symbol``'s underlying and the option contracts in the configured bands.
 
+    Every IB request must be answered within ``answer_within`` seconds.
+
     Raises:
         IBError: unknown symbol, no price, or no standard chain.
+        IBTimeoutError: IB did not answer a request in time.
     """
-    underlying = await qualify_underlying(ib, symbol)
-    spot = await underlying_price(ib, underlying)
-    chains = await ib.reqSecDefOptParamsAsync(
-        underlying.symbol, "", underlying.secType, underlying.conId
+    underlying = await qualify_underlying(ib, symbol, answer_within=answer_within)
+    spot = await underlying_price(ib, underlying, answer_within=answer_within)
+    chains = await answered(
+        ib.reqSecDefOptParamsAsync(underlying.symbol, "", underlying.secType, underlying.conId),
+        f"the option chains of {symbol}",
+        answer_within,
     )
     exchange, entries = choose_chain(chains, symbol)
     today = today or datetime.now(UTC).date()
@@ -223,6 +261,7 @@ async def discover(
         exchange=exchange,
         spot=spot,
         strike_range_percent=strike_range_percent,
+        answer_within=answer_within,
     )
     contracts = listed if max_contracts is None else listed[:max_contracts]
     log.info(

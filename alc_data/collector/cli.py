@@ -1,11 +1,15 @@
 """``alc-data collect SYMBOL... [--duration 10m] [--ib HOST:PORT | --sim] [--json]``.
 
 Discovers the symbols' universes, then collects until the duration (counted from the first
-market-data lines) passes or Ctrl-C, showing a status line on stderr (once a second);
+market-data lines) passes or a signal, showing a status line on stderr (once a second);
 ``--json`` prints the final ``get_stats()`` as one JSON object on stdout. ``--sim`` starts the
 simulator in process on a free port. A database without any schema is migrated to head
-first (an outdated one is left alone: ``alc-data db upgrade``). Exit code 0, or 1 when rows
-were shed or left in the spool.
+first (an outdated one is left alone: ``alc-data db upgrade``).
+
+SIGINT (Ctrl-C) and SIGTERM stop it at any point, while connecting and discovering too:
+every accepted row is stored, or spooled when the database does not answer within a few
+seconds; a second signal stops at once. Exit codes: 0; 1 when rows were shed or left in the
+spool, or collection failed; 130 after SIGINT, 143 after SIGTERM.
 """
 
 from __future__ import annotations
@@ -88,22 +92,87 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+#: Exit codes after a signal: 128 + the signal's number, as shells report it.
+_SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+#: Seconds a signalled stop may keep trying an unavailable database before leaving the rest
+#: in the spool (the rows are on disk either way).
+_SIGNAL_STOP_WITHIN = 3.0
+
+
+class _Stopping:
+    """SIGINT / SIGTERM, installed before anything else: the first asks for a stop that
+    stores or spools every accepted row, a second one cancels whatever still runs."""
+
+    def __init__(self) -> None:
+        self.signal: signal.Signals | None = None
+        self.event = asyncio.Event()
+        self._main: asyncio.Task[Any] | None = None
+
+    def install(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._main = asyncio.current_task()
+        for sig in _SIGNAL_EXIT:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self.signal is not None and self._main is not None:
+            print(f"\nalc-data: {sig.name} again: stopping now", file=sys.stderr)
+            self._main.cancel()
+            return
+        self.signal = sig
+        print(f"\nalc-data: {sig.name}: stopping, storing what was collected...",
+              file=sys.stderr)  # fmt: skip
+        self.event.set()
+
+    async def race(self, work: Any) -> Any:
+        """``await work``, unless a signal comes first: then it is cancelled and
+        :class:`_Interrupted` raised."""
+        task = asyncio.ensure_future(work)
+        waiting = asyncio.ensure_future(self.event.wait())
+        try:
+            await asyncio.wait({task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        if task.cancelled():
+            raise _Interrupted()
+        return task.result()
+
+
+class _Interrupted(Exception):
+    """A signal stopped the command before collection began."""
+
+
 def run_collect(args: argparse.Namespace) -> int:
     """The ``collect`` command."""
     settings = load_settings()
     url = migrate.settings_url(settings)
     if migrate.upgrade_if_empty(url):
         print("alc-data: the database had no schema; migrated it to head", file=sys.stderr)
-    stats = asyncio.run(_collect(args, settings, Database.from_url(url, settings=settings)))
+    stopping = _Stopping()
+    try:
+        stats = asyncio.run(
+            _collect(args, settings, Database.from_url(url, settings=settings), stopping)
+        )
+    except (_Interrupted, asyncio.CancelledError):  # stopped before collecting, or twice
+        print("alc-data: stopped", file=sys.stderr)
+        return _SIGNAL_EXIT[stopping.signal or signal.SIGINT]
     if args.json:
         print(json.dumps(stats, default=str, sort_keys=True))
     else:
         print(_summary(stats))
+    if stopping.signal is not None:
+        return _SIGNAL_EXIT[stopping.signal]
     return 1 if stats["shed_rows"] or stats["spooled_rows"] else 0
 
 
-async def _collect(args: argparse.Namespace, settings: Settings, db: Database) -> dict[str, Any]:
-
+async def _collect(
+    args: argparse.Namespace, settings: Settings, db: Database, stopping: _Stopping
+) -> dict[str, Any]:
+    stopping.install()
     overrides: dict[str, Any] = {}
     if args.max_lines:
         overrides["max_lines"] = args.max_lines
@@ -121,28 +190,28 @@ async def _collect(args: argparse.Namespace, settings: Settings, db: Database) -
                 SimServer(SimConfig(lines=config.max_lines), port=0)
             )
             host, port = "127.0.0.1", sim.port
-        ib = await connect_ib(host, port, client_id)
+        ib = await stopping.race(connect_ib(host, port, client_id))
         stack.callback(ib.disconnect)
         collector = OptionsDataCollector(db, ib, config)
-        return await _run(collector, [s.upper() for s in args.symbols], args.duration)
+        return await _run(collector, [s.upper() for s in args.symbols], args.duration, stopping)
     raise AssertionError("unreachable")
 
 
 async def _run(
-    collector: OptionsDataCollector, symbols: list[str], duration: float | None
+    collector: OptionsDataCollector,
+    symbols: list[str],
+    duration: float | None,
+    stopping: _Stopping,
 ) -> dict[str, Any]:
     task = asyncio.create_task(collector.start_collection(symbols))
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stopping.event
     streaming = asyncio.create_task(collector.wait_streaming())
     print("discovering the universe...", end="", file=sys.stderr, flush=True)
-    stopping = asyncio.create_task(stop.wait())  # Ctrl-C also during discovery
-    await asyncio.wait({task, streaming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping_task = asyncio.create_task(stop.wait())  # a signal also during discovery
+    await asyncio.wait({task, streaming, stopping_task}, return_when=asyncio.FIRST_COMPLETED)
     streaming.cancel()
-    stopping.cancel()
+    stopping_task.cancel()
     deadline = None if duration is None else loop.time() + duration  # from the first lines
     while not task.done() and not stop.is_set():
         if deadline is not None and loop.time() >= deadline:
@@ -150,9 +219,10 @@ async def _run(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=1.0)
         _status(collector.get_stats())
-    await collector.stop_collection()
+    within = _SIGNAL_STOP_WITHIN if stop.is_set() else None
+    await collector.stop_collection(within=within)
     print(file=sys.stderr)
-    await task  # re-raises a failed start (no symbol discovered, ...)
+    await task  # re-raises a failed start (no symbol discovered, ...) or a failed task
     return collector.get_stats()
 
 

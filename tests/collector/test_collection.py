@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,43 +46,65 @@ async def _rows(db: Database, table: str, key: str) -> list[Any]:
         return list(await conn.fetch(f"SELECT * FROM {table} ORDER BY {key}, time"))
 
 
+async def _latest_rows(db: Database) -> dict[int, Any]:
+    async with db.raw() as conn:
+        rows = await conn.fetch(
+            "SELECT DISTINCT ON (contract_id) * FROM market_data_ticks "
+            "ORDER BY contract_id, time DESC"
+        )
+    return {r["contract_id"]: r for r in rows}
+
+
+async def _eventually(check: Any, within: float = 30.0) -> None:
+    """Poll the async predicate ``check`` until it holds (no fixed waits: a loaded machine
+    only takes longer)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await check():
+        if loop.time() > deadline:
+            raise AssertionError(f"not reached within {within} s")
+        await asyncio.sleep(0.05)
+
+
 async def test_rows_match_what_the_simulator_published(
     sim: SimServer, ib: IB, db: Database, tmp_path: Path
 ) -> None:
+    """Five market states, one after the other: each state reaches the database for every
+    contract exactly as the simulator published it (the test moves on when it has)."""
     collector = OptionsDataCollector(db, ib, small_config(tmp_path))
-    steps: list[tuple[datetime, datetime]] = []  # (simulated instant, wall time it began)
-    sim.clock.freeze(datetime.now(UTC))
+    start = datetime.now(UTC)
+    sim.clock.freeze(start)
     async with collecting(collector, ["SPY"]):
-        # Every contract's first state (its subscription snapshot) is stored before the
-        # published states begin, so that each window below starts from a settled stream.
         await until(lambda: collector.get_stats()["option_ticks"]["collected"] >= 30)
-        for _ in range(5):  # five published states, each held for a second
-            at = datetime.now(UTC)
+        contracts = {i.db_id: i.con_id for i in collector.sampler.instruments.values()
+                     if i.is_option}  # fmt: skip
+        underlying = next(i for i in collector.sampler.instruments.values() if not i.is_option)
+        for step in range(1, 6):
+            # simulated seconds apart (the simulator sends greeks at most every 0.25 s)
+            at = start + timedelta(seconds=step)
             sim.clock.freeze(at)
-            steps.append((at, at))
-            await asyncio.sleep(1.0)
-        end = datetime.now(UTC)
-    contracts = {i.db_id: i.con_id for i in collector.sampler.instruments.values() if i.is_option}
+            expected = {db_id: _expected_option(sim.model.quote(con_id, at))
+                        for db_id, con_id in contracts.items()}  # fmt: skip
+            q = sim.model.quote(underlying.con_id, at)
+
+            async def published(expected: dict[int, Any] = expected, q: Quote = q) -> bool:
+                latest = await _latest_rows(db)
+                if set(latest) != set(expected):
+                    return False
+                if any({k: latest[c][k] for k in e} != e for c, e in expected.items()):
+                    return False
+                async with db.raw() as conn:
+                    last = await conn.fetchrow(
+                        "SELECT price, bid_price, ask_price FROM stock_data_ticks "
+                        "ORDER BY time DESC LIMIT 1"
+                    )
+                return last is not None and tuple(last) == (q.last, q.bid, q.ask)
+
+            await _eventually(published)
+    assert len(contracts) == 30
     rows = await _rows(db, "market_data_ticks", "contract_id")
-    assert len(contracts) == 30 and {r["contract_id"] for r in rows} == set(contracts)
-    bounds = [*(wall for _, wall in steps[1:]), end]
-    checked = 0
-    for (at, wall), until_wall in zip(steps, bounds, strict=True):
-        for db_id, con_id in contracts.items():
-            mine = [r for r in rows if r["contract_id"] == db_id and wall <= r["time"] < until_wall]
-            assert mine, f"no row of contract {db_id} while {at} was published"
-            expected = _expected_option(sim.model.quote(con_id, at))
-            assert {k: mine[-1][k] for k in expected} == expected
-            checked += 1
-    assert checked == 5 * 30
-    assert all(r["delta"] is not None and r["open_interest"] for r in rows if r["time"] > bounds[0])
-    # the underlying's rows: last, bid, ask as published
-    underlying = next(i for i in collector.sampler.instruments.values() if not i.is_option)
     stock = await _rows(db, "stock_data_ticks", "underlying_id")
-    for (at, wall), until_wall in zip(steps, bounds, strict=True):
-        last = [r for r in stock if wall <= r["time"] < until_wall][-1]
-        q = sim.model.quote(underlying.con_id, at)
-        assert (last["price"], last["bid_price"], last["ask_price"]) == (q.last, q.bid, q.ask)
+    assert all(r["delta"] is not None and r["open_interest"] for r in rows[-30:])
     stats = collector.get_stats()
     assert stats["option_ticks"]["inserted"] == len(rows) == stats["option_ticks"]["collected"]
     assert stats["stock_ticks"]["inserted"] == len(stock)
@@ -99,9 +121,14 @@ async def test_only_changed_contracts_make_rows(
         await until(lambda: collector.get_stats()["coverage"]["covered"] == 10)
         await asyncio.sleep(0.3)
         before = collector.get_stats()["ticks_collected"]
+        sampled = collector.sample_seconds
         await asyncio.sleep(1.0)  # ten intervals of an unchanged market
         assert collector.get_stats()["ticks_collected"] == before
-    assert await table_count(db, "market_data_ticks") == 10  # one row per contract
+        assert collector.sample_seconds > sampled  # the sampler ran meanwhile
+        assert await table_count(db, "market_data_ticks") == 10  # one row per contract
+        # positive control: the same collector stores a change as soon as there is one
+        sim.clock.freeze(datetime.now(UTC) + timedelta(minutes=5))
+        await until(lambda: collector.get_stats()["ticks_collected"] > before)
 
 
 async def test_get_stats_has_the_documented_keys(

@@ -131,25 +131,36 @@ async def test_many_concurrent_producers_lose_nothing(db: Database) -> None:
         await writer.put(OptionTick(ids[0], T0, 1.0, 1.1))
 
 
-async def test_flushes_on_interval_and_on_batch_size(db: Database) -> None:
+async def _eventually_count(db: Database, n: int) -> int:
+    for _ in range(500):
+        if (count := await _count(db, "market_data_ticks")) == n:
+            return count
+        await asyncio.sleep(0.02)
+    return await _count(db, "market_data_ticks")
+
+
+async def test_flushes_on_interval(db: Database) -> None:
     _, (cid, *_) = await _contracts(db)
     writer = TickWriter(db, batch_size=10, interval=0.05)
     try:
-        await writer.put(OptionTick(cid, T0, 1.0, 1.1))
-        for _ in range(100):  # the interval flush, without close()
-            await asyncio.sleep(0.02)
-            if await _count(db, "market_data_ticks") == 1:
-                break
-        assert await _count(db, "market_data_ticks") == 1
-        writer.interval = 60.0  # now only the size trigger can flush
-        await asyncio.sleep(0.1)
-        for i in range(1, 11):
+        await writer.put(OptionTick(cid, T0, 1.0, 1.1))  # one row, far below the batch size
+        assert await _eventually_count(db, 1) == 1  # the interval flush, without close()
+    finally:
+        await writer.close()
+
+
+async def test_flushes_on_batch_size(db: Database) -> None:
+    """The interval (an hour) cannot fire during the test: only the size trigger can flush."""
+    _, (cid, *_) = await _contracts(db)
+    writer = TickWriter(db, batch_size=10, interval=3600)
+    try:
+        for i in range(9):
             await writer.put(OptionTick(cid, T0 + timedelta(seconds=i), 1.0, 1.1))
-        for _ in range(100):
-            await asyncio.sleep(0.02)
-            if await _count(db, "market_data_ticks") == 11:
-                break
-        assert await _count(db, "market_data_ticks") == 11
+        await asyncio.sleep(0.2)
+        assert await _count(db, "market_data_ticks") == 0 and writer.counts.flushes == 0
+        await writer.put(OptionTick(cid, T0 + timedelta(seconds=9), 1.0, 1.1))  # the 10th
+        assert await _eventually_count(db, 10) == 10
+        assert writer.counts.flushes == 1
     finally:
         await writer.close()
 

@@ -4,13 +4,14 @@ One task (:meth:`RowSink.run`) owns the cadence: every ``interval`` (or as soon 
 ``batch_size`` rows wait) it hands the waiting rows to the writers and flushes them, so that
 it knows exactly which rows each commit stored (and their latency). States:
 
-- **live**: rows go to the (non-idempotent) ``TickWriter`` / ``StockTickWriter``;
-- **outage**: a flush failed (the database refused the connection, did not answer within
-  ``write_timeout``, or the write failed for an internal reason): the writers' queued rows
-  are taken back (``take_pending``) and appended to the spool, and so is every new batch;
-  every ``probe`` seconds (backing off to 5 s) the oldest spool segment is replayed through
-  an *idempotent* writer and deleted once stored. When the spool is empty, rows go live
-  again. A collector started over a non-empty spool (a crash) begins in this state.
+- **live**: rows are checked and written with a (non-idempotent)
+  :class:`~alc_data.repositories.chunked_copy.ChunkedCopy` of their table;
+- **outage**: a write left rows unwritten (the database refused the connection, did not
+  answer within ``write_timeout``, or the write failed for an internal reason): those rows
+  are appended to the spool, and so is every new batch; every ``probe`` seconds (backing off
+  to 5 s) the oldest spool segment is replayed through the *idempotent* path and deleted once
+  stored. When the spool is empty, rows go live again. A collector started over a non-empty
+  spool (a crash) begins in this state.
 
 The spool's disk work (appends, fsyncs, reads) runs in a worker thread, never on the event
 loop. Every failure is counted by kind in :attr:`RowSink.errors` and logged once per kind.
@@ -37,8 +38,9 @@ from typing import Any
 
 from alc_data.collector.spool import Appended, Spool
 from alc_data.db.database import Database
-from alc_data.errors import AlcDataError, InternalError, InvalidRowError, RowsNotWrittenError
-from alc_data.repositories.bulk_writer import BulkWriter
+from alc_data.errors import AlcDataError, DatabaseUnavailableError, InternalError, InvalidRowError
+from alc_data.repositories.chunked_copy import ChunkedCopy, CopyOutcome
+from alc_data.repositories.copy_target import CopyTarget
 from alc_data.repositories.writers import StockTickWriter, TickWriter
 
 __all__ = ["OPTION_TABLE", "STOCK_TABLE", "RowSink", "TableCounts"]
@@ -47,7 +49,6 @@ log = logging.getLogger(__name__)
 
 OPTION_TABLE = "market_data_ticks"
 STOCK_TABLE = "stock_data_ticks"
-_HUGE = 1 << 40
 _MAX_PROBE = 5.0
 
 
@@ -71,10 +72,10 @@ class TableCounts:
 @dataclass
 class _Table:
     name: str
-    live: BulkWriter
-    replay: BulkWriter
+    copy: ChunkedCopy
     columns: tuple[str, ...]
     waiting: list[Any] = field(default_factory=list)
+    writing: int = 0
     counts: TableCounts = field(default_factory=TableCounts)
 
 
@@ -113,8 +114,8 @@ class RowSink:
         self.latencies_ms: deque[float] = deque(maxlen=200_000)
         self.flush_seconds = 0.0
         self._tables = {
-            OPTION_TABLE: self._table(OPTION_TABLE, TickWriter),
-            STOCK_TABLE: self._table(STOCK_TABLE, StockTickWriter),
+            OPTION_TABLE: self._table(TickWriter.target),
+            STOCK_TABLE: self._table(StockTickWriter.target),
         }
         self._wake = asyncio.Event()
         self._next_probe = 0.0
@@ -123,14 +124,10 @@ class RowSink:
         if len(spool):
             self._enter_outage("rows left in the spool by an earlier run", fresh_start=True)
 
-    def _table(self, name: str, kind: type[BulkWriter]) -> _Table:
-        common: dict[str, Any] = {"batch_size": _HUGE, "interval": 3600.0, "max_pending": _HUGE}
-        common["write_timeout"] = self.write_timeout
-        common["on_reject"] = self.rejections.append
-        live = kind(self.db, idempotent=False, **common)
-        replay = kind(self.db, idempotent=True, **common)
-        columns: tuple[str, ...] = kind.target.row_type._fields  # type: ignore[attr-defined]
-        return _Table(name, live, replay, columns)
+    def _table(self, target: CopyTarget) -> _Table:
+        chunk_rows = self.db.settings.collection.copy_chunk_rows
+        copy = ChunkedCopy(self.db, target, chunk_rows=chunk_rows, write_timeout=self.write_timeout)
+        return _Table(target.table, copy, target.columns)
 
     # producers --------------------------------------------------------------------------
 
@@ -157,11 +154,7 @@ class RowSink:
 
     def buffered(self) -> int:
         """Rows accepted and held in memory (waiting or being written)."""
-        n = 0
-        for t in self._tables.values():
-            c = t.live.counts
-            n += len(t.waiting) + c.pending + c.in_flight
-        return n
+        return sum(len(t.waiting) + t.writing for t in self._tables.values())
 
     # the loop ---------------------------------------------------------------------------
 
@@ -195,36 +188,43 @@ class RowSink:
     async def _write_live(self) -> None:
         started = time.perf_counter()
         for t in self._tables.values():
-            if not t.waiting and not t.live.counts.pending:
+            if not t.waiting:
                 continue
             if not self.live:
                 break  # an earlier table failed: step() spools the rest
             batch, t.waiting = t.waiting, []
-            before = t.live.counts
-            await t.live.put_many(batch)
+            rows = self._checked(t, batch)
+            t.writing = len(rows)
             try:
-                await t.live.flush()
-            except RowsNotWrittenError as exc:
-                self._count_written(t, before, t.live)
-                await self._to_spool(t, await t.live.take_pending())
-                self._count_error("database_unavailable")
-                self._enter_outage(str(exc))
+                outcome = await t.copy.write(rows, idempotent=False)
+            finally:
+                t.writing = 0
+            self._count(t, outcome, stored=t.counts)
+            if outcome.unwritten:
+                await self._to_spool(t, outcome.unwritten)
+                self._count_error(_kind(outcome.error))
+                self._enter_outage(f"{t.name}: {outcome.error}")
                 continue
-            except AlcDataError as exc:  # schema trouble or a bug: keep the rows, loudly
-                self._count_written(t, before, t.live)
-                await self._to_spool(t, await t.live.take_pending())
-                kind = "internal" if isinstance(exc, InternalError) else "write_refused"
-                self._count_error(kind)
-                self._enter_outage(f"write refused: {exc}")
-                continue
-            self._count_written(t, before, t.live)
             self._record_latency(batch)
         self.flush_seconds += time.perf_counter() - started
 
-    def _count_written(self, t: _Table, before: Any, writer: BulkWriter) -> None:
-        after = writer.counts
-        t.counts.inserted += _stored(before, after)
-        t.counts.rejected += after.rejected - before.rejected
+    def _checked(self, t: _Table, rows: Sequence[Any]) -> list[Any]:
+        """The rows that pass the table's checks; the others are rejected by name."""
+        accept = t.copy.checker.accept
+        checked = []
+        for row in rows:
+            try:
+                checked.append(accept(row)[0])
+            except InvalidRowError as refusal:
+                t.counts.rejected += 1
+                self.rejections.append(refusal)
+        return checked
+
+    def _count(self, t: _Table, outcome: CopyOutcome, *, stored: TableCounts) -> None:
+        """Count what a write stored and rejected (``stored`` gets ``inserted``)."""
+        stored.inserted += outcome.written + outcome.duplicates
+        t.counts.rejected += len(outcome.rejected)
+        self.rejections.extend(outcome.rejected)
 
     def _record_latency(self, batch: list[Any]) -> None:
         now = datetime.now(UTC)
@@ -271,17 +271,17 @@ class RowSink:
             content = await asyncio.to_thread(self.spool.read, seg)
             if content.unreadable:
                 self._count_error("spool_segment_damaged")
-            before = t.replay.counts
-            await t.replay.put_many(content.rows)
-            try:
-                await t.replay.flush()
-            except AlcDataError as exc:
-                await t.replay.take_pending()  # still on disk
-                self._retry_later(str(exc))
+            rejected_before = t.counts.rejected
+            rows = self._checked(t, content.rows)
+            outcome = await t.copy.write(rows, idempotent=True)
+            if outcome.unwritten:  # the segment is still on disk: counted when it is stored
+                t.counts.rejected = rejected_before
+                self._count_error(_kind(outcome.error))
+                self._retry_later(str(outcome.error))
                 return
-            after = t.replay.counts
-            stored = _stored(before, after)
-            t.counts.rejected += after.rejected - before.rejected
+            stored = outcome.written + outcome.duplicates
+            t.counts.rejected += len(outcome.rejected)
+            self.rejections.extend(outcome.rejected)
             if seg.run_id == self.spool.run_id:
                 t.counts.replayed += stored
                 t.counts.inserted += stored
@@ -327,19 +327,17 @@ class RowSink:
             log.error("database still unavailable: %d rows stay in the spool %s for the next "
                       "run", self.spool.rows, self.spool.directory)  # fmt: skip
         await asyncio.to_thread(self.spool.close)
-        for t in self._tables.values():
-            for writer in (t.live, t.replay):
-                writer.write_timeout = 0.5
-                with contextlib.suppress(AlcDataError):
-                    await writer.close()
 
     def _bound_writes(self, deadline: float) -> None:
         remaining = max(0.2, deadline - time.monotonic())
         for t in self._tables.values():
-            for writer in (t.live, t.replay):
-                writer.write_timeout = min(self.write_timeout, remaining)
+            t.copy.write_timeout = min(self.write_timeout, remaining)
 
 
-def _stored(before: Any, after: Any) -> int:
-    """Rows a flush stored: new ones, and ones found already stored (idempotent path)."""
-    return int((after.written - before.written) + (after.duplicates - before.duplicates))
+def _kind(error: AlcDataError | None) -> str:
+    """The counted kind of a write that left rows unwritten."""
+    if isinstance(error, InternalError):
+        return "internal"
+    if isinstance(error, DatabaseUnavailableError) or error is None:
+        return "database_unavailable"
+    return "write_refused"

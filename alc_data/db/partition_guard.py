@@ -11,7 +11,7 @@ by the extension and the guard does nothing.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from alc_data.db.timeseries import table_spec
 from alc_data.errors import NaiveDatetimeError
@@ -54,6 +54,18 @@ class PartitionGuard:
             self._known.add((table, start))
         self.created += created
         return created
+
+    def knows(self, table: str, days: Iterable[int]) -> bool:
+        """True when the partitions of these UTC day numbers are known to exist (or the
+        guard is off): no round trip is needed before writing them."""
+        if not self.enabled:
+            return True
+        period = table_spec(table).period
+        for day in days:
+            at = datetime.combine(date.fromordinal(day), datetime.min.time(), UTC)
+            if (table, period_start(period, at)) not in self._known:
+                return False
+        return True
 
     def forget(self) -> None:
         """Drop the memory of existing partitions (after maintenance dropped some)."""

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alc_data.repositories.bars import OptionBarRepository, StockBarRepository
 from alc_data.repositories.base import Repository
-from alc_data.repositories.bulk_writer import BulkWriter, WriterCounts
+from alc_data.repositories.buffered_writer import BufferedWriter, WriterCounts
 from alc_data.repositories.chains import OptionChainRepository
+from alc_data.repositories.chunked_copy import ChunkedCopy, CopyOutcome
 from alc_data.repositories.corporate_actions import CorporateActionRepository, PriceAdjuster
 from alc_data.repositories.opportunities import OpportunityRepository
 from alc_data.repositories.records import (
@@ -61,9 +62,11 @@ class Repositories:
 
 __all__ = [
     "BacktestRunRepository",
-    "BulkWriter",
+    "BufferedWriter",
     "ChainSnapshot",
+    "ChunkedCopy",
     "ContractQuote",
+    "CopyOutcome",
     "CorporateActionRepository",
     "DataQualityRepository",
     "MarketEventRepository",

@@ -1,4 +1,4 @@
-"""The counters a bulk writer reports (``BulkWriter.counts``)."""
+"""The counters a buffered writer reports (``BufferedWriter.counts``)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ class WriterCounts:
     """A snapshot of a writer's counters.
 
     ``put == accepted + rejected_on_put``; every accepted row ends up ``written``, a
-    ``duplicate`` (idempotent path: already stored), ``rejected_on_write``, ``withdrawn``, or
-    still ``pending``/``in_flight``.
+    ``duplicate`` (idempotent path: already stored), ``rejected_on_write``, or is still
+    ``pending``/``in_flight``.
     """
 
     put: int
@@ -27,8 +27,6 @@ class WriterCounts:
     flushes: int
     failed_flushes: int
     last_error: str | None
-    #: rows handed back to the caller by :meth:`BulkWriter.take_pending` (e.g. to spool them)
-    withdrawn: int = 0
 
     @property
     def rejected(self) -> int:

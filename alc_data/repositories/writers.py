@@ -1,7 +1,7 @@
 """The bulk writers of the hot path: option ticks, stock ticks, option bars, stock bars.
 
-All four share :class:`~alc_data.repositories.bulk_writer.BulkWriter`; they differ only in their
-:class:`~alc_data.repositories.copy_target.CopyTarget`. Example::
+All four share :class:`~alc_data.repositories.buffered_writer.BufferedWriter`; they differ only
+in their :class:`~alc_data.repositories.copy_target.CopyTarget`. Example::
 
     async with TickWriter(db) as writer:
         await writer.put(OptionTick(contract_id, now, bid_price=1.2, ask_price=1.3))
@@ -10,7 +10,7 @@ All four share :class:`~alc_data.repositories.bulk_writer.BulkWriter`; they diff
 
 from __future__ import annotations
 
-from alc_data.repositories.bulk_writer import BulkWriter, WriterCounts
+from alc_data.repositories.buffered_writer import BufferedWriter, WriterCounts
 from alc_data.repositories.copy_target import CopyTarget, tick_choices
 from alc_data.repositories.rows import OptionBarRow, OptionTick, StockBarRow, StockTick
 
@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-class TickWriter(BulkWriter):
+class TickWriter(BufferedWriter):
     """Writes :class:`OptionTick` rows into ``market_data_ticks`` with binary COPY.
 
     Args:
@@ -55,7 +55,7 @@ class TickWriter(BulkWriter):
     )
 
 
-class StockTickWriter(BulkWriter):
+class StockTickWriter(BufferedWriter):
     """Writes :class:`StockTick` rows into ``stock_data_ticks`` (arguments as TickWriter)."""
 
     target = CopyTarget(
@@ -68,7 +68,7 @@ class StockTickWriter(BulkWriter):
     )
 
 
-class OptionBarWriter(BulkWriter):
+class OptionBarWriter(BufferedWriter):
     """Writes :class:`OptionBarRow` rows into ``option_bars``; idempotent by default."""
 
     default_idempotent = True
@@ -81,7 +81,7 @@ class OptionBarWriter(BulkWriter):
     )
 
 
-class StockBarWriter(BulkWriter):
+class StockBarWriter(BufferedWriter):
     """Writes :class:`StockBarRow` rows into ``stock_bars``; idempotent by default."""
 
     default_idempotent = True

@@ -41,13 +41,13 @@ async def test_a_programming_error_keeps_every_row_and_says_so(
     _, (cid, *_) = await _contracts(db)
     writer = TickWriter(db, interval=3600)
     attempts: list[int] = []
-    real = writer._sql.write
+    real = writer.copy.sql.write
 
     async def broken(conn: Any, rows: list[tuple[Any, ...]], *, idempotent: bool) -> int:
         attempts.append(len(rows))
         raise TypeError("copy_records_to_table() got an unexpected keyword argument 'x'")
 
-    monkeypatch.setattr(writer._sql, "write", broken)
+    monkeypatch.setattr(writer.copy.sql, "write", broken)
     caplog.set_level(logging.ERROR)
     rows = [OptionTick(cid, T0 + timedelta(seconds=i), 1.0, 1.1) for i in range(64)]
     try:
@@ -58,7 +58,7 @@ async def test_a_programming_error_keeps_every_row_and_says_so(
         c = writer.counts
         assert (c.written, c.rejected, c.pending) == (0, 0, 64) and not writer.rejections
         assert "TypeError" in caplog.text and "rows are kept" in caplog.text
-        monkeypatch.setattr(writer._sql, "write", real)  # the bug is fixed: the rows go in
+        monkeypatch.setattr(writer.copy.sql, "write", real)  # the bug is fixed: the rows go in
         assert await writer.flush() == 64
         _balanced(writer)
     finally:

@@ -112,7 +112,7 @@ async def test_an_outage_in_the_middle_of_a_split_chunk_requeues_only_the_unwrit
     # Passes the row checks (finite prices) but the database refuses it: its generated
     # mid_price overflows (22003). The chunk is split to isolate it.
     bad = OptionTick(cid, T0 - timedelta(seconds=1), 1.7e308, 1.7e308)
-    real_write = writer._sql.write
+    real_write = writer.copy.sql.write
     calls: list[int] = []
 
     async def write(conn: Any, rows: list[tuple[Any, ...]], *, idempotent: bool) -> int:
@@ -122,7 +122,7 @@ async def test_an_outage_in_the_middle_of_a_split_chunk_requeues_only_the_unwrit
             await proxy.sever()
         return inserted
 
-    monkeypatch.setattr(writer._sql, "write", write)
+    monkeypatch.setattr(writer.copy.sql, "write", write)
     try:
         await writer.put_many([*good, bad])
         with pytest.raises(RowsNotWrittenError) as failed:

@@ -1,5 +1,7 @@
 """Writing one chunk of rows on one connection, isolating the rows the database refuses.
 
+Used by :class:`~alc_data.repositories.chunked_copy.ChunkedCopy` for each chunk of a batch.
+
 A chunk is COPYed (idempotent mode: COPYed into a staging table and merged with
 ``INSERT ... ON CONFLICT DO NOTHING``). When the database refuses it *for its data*, the chunk is
 repaired where that is possible, and otherwise split until the refused rows are isolated:
@@ -26,6 +28,7 @@ writer re-queues those, so nothing is written or counted twice.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -49,9 +52,32 @@ Row = tuple[Any, ...]
 #: partition the database refused are returned; their rows are then refused one by one).
 EnsurePartitions = Callable[[Any, set[int]], Awaitable[object]]
 
-__all__ = ["ChunkInterrupted", "ChunkWriter"]
+__all__ = ["ChunkInterrupted", "ChunkRecovery", "CopyOutcome"]
 
 _MAX_RETRIES = 5
+
+
+@dataclass
+class CopyOutcome:
+    """What became of the rows given to a COPY: each is written, a duplicate (already
+    stored: the idempotent path), rejected (with the reason, naming the row) or unwritten
+    (the database stopped answering, or an internal failure: ``error`` says which; the caller
+    keeps those rows)."""
+
+    written: int = 0
+    duplicates: int = 0
+    rejected: list[InvalidRowError] = field(default_factory=list)
+    unwritten: list[Row] = field(default_factory=list)
+    error: AlcDataError | None = None
+
+    def absorb(self, other: CopyOutcome) -> None:
+        """Add ``other`` (a later part of the same batch) to this outcome."""
+        self.written += other.written
+        self.duplicates += other.duplicates
+        self.rejected.extend(other.rejected)
+        self.unwritten.extend(other.unwritten)
+        if self.error is None:
+            self.error = other.error
 
 
 class ChunkInterrupted(Exception):
@@ -63,18 +89,15 @@ class ChunkInterrupted(Exception):
         self.cause = cause
 
 
-class ChunkWriter:
-    """Writes chunks for one bulk writer, updating its counters (see the module doc).
+class ChunkRecovery:
+    """Writes chunks on a connection and recovers from refusals (see the module doc).
 
     Args:
         sql: the target's statements.
         checker: the target's row checker (for the row's day and its reference).
-        guard: the writer's partition guard.
+        guard: the partition guard of the caller.
         ensure_partitions: creates the partitions of a set of days on a connection.
-        known_refs: the references the writer has verified (shared; refs found gone are
-            removed from it).
-        counts: the writer's counters (``written``, ``dups``, ``rej_write`` are updated).
-        reject: reports a rejected row.
+        known_refs: the references verified so far (refs found gone are removed from it).
     """
 
     def __init__(
@@ -84,16 +107,12 @@ class ChunkWriter:
         guard: PartitionGuard,
         ensure_partitions: EnsurePartitions,
         known_refs: set[int],
-        counts: dict[str, int],
-        reject: Callable[[InvalidRowError], None],
     ) -> None:
         self.sql = sql
         self.checker = checker
         self.guard = guard
         self.ensure_partitions = ensure_partitions
         self.known_refs = known_refs
-        self.counts = counts
-        self.reject = reject
         self._ref = checker.target.ref_index
         self._ref_name = checker.target.ref_column
 
@@ -101,12 +120,13 @@ class ChunkWriter:
         self,
         conn: Any,
         rows: list[Row],
+        outcome: CopyOutcome,
         *,
         idempotent: bool,
         retries: int = 0,
         repaired: bool = False,
     ) -> None:
-        """Write ``rows``: each ends up written, a duplicate or rejected.
+        """Write ``rows``: each ends up written, a duplicate or rejected (in ``outcome``).
 
         Raises:
             ChunkInterrupted: with the rows not yet written, when the failure is not about the
@@ -123,15 +143,16 @@ class ChunkWriter:
                 if retries >= _MAX_RETRIES:
                     raise ChunkInterrupted(rows, error) from exc
                 retries += 1
-            await self._recover(conn, rows, error, idempotent, retries, repaired)
+            await self._recover(conn, rows, outcome, error, idempotent, retries, repaired)
             return
-        self.counts["written"] += inserted
-        self.counts["dups"] += len(rows) - inserted
+        outcome.written += inserted
+        outcome.duplicates += len(rows) - inserted
 
     async def _recover(
         self,
         conn: Any,
         rows: list[Row],
+        outcome: CopyOutcome,
         error: AlcDataError,
         idempotent: bool,
         retries: int,
@@ -140,7 +161,9 @@ class ChunkWriter:
         async def again(
             part: list[Row], *, idem: bool = idempotent, fixed: bool = repaired
         ) -> None:
-            await self.write(conn, part, idempotent=idem, retries=retries, repaired=fixed)
+            await self.write(
+                conn, part, outcome, idempotent=idem, retries=retries, repaired=fixed
+            )
 
         if not isinstance(error, DataError):  # a transient conflict: the same rows again
             await again(rows)
@@ -150,14 +173,14 @@ class ChunkWriter:
             await self._repair_partitions(conn, rows)
             await again(rows, fixed=True)
         elif isinstance(error, UnknownReferenceError) and len(rows) > 1:
-            kept = await self._drop_unknown(conn, rows)
+            kept = await self._drop_unknown(conn, rows, outcome)
             if len(kept) < len(rows):
                 if kept:
                     await again(kept)
             else:
                 await self._split(rows, again)
         elif len(rows) == 1:
-            self._refuse(rows[0], error)
+            self._refuse(rows[0], error, outcome)
         else:
             await self._split(rows, again)
 
@@ -180,7 +203,7 @@ class ChunkWriter:
                 raise ChunkInterrupted(rows, error) from exc
             # A period that cannot get a partition: the rows of it are refused one by one.
 
-    async def _drop_unknown(self, conn: Any, rows: list[Row]) -> list[Row]:
+    async def _drop_unknown(self, conn: Any, rows: list[Row], outcome: CopyOutcome) -> list[Row]:
         """Rejects the rows whose reference no longer exists; returns the others."""
         i = self._ref
         refs = {row[i] for row in rows}
@@ -195,14 +218,14 @@ class ChunkWriter:
         kept = []
         for row in rows:
             if row[i] in gone:
-                self._count_rejection(
+                outcome.rejected.append(
                     UnknownRowReferenceError(f"unknown {self._ref_name} {row[i]}", row)
                 )
             else:
                 kept.append(row)
         return kept
 
-    def _refuse(self, row: Row, error: AlcDataError) -> None:
+    def _refuse(self, row: Row, error: AlcDataError, outcome: CopyOutcome) -> None:
         if isinstance(error, UnknownReferenceError):
             self.known_refs.discard(row[self._ref])
             rejection: InvalidRowError = UnknownRowReferenceError(
@@ -210,11 +233,7 @@ class ChunkWriter:
             )
         else:
             rejection = InvalidRowError(f"refused by the database: {error}", row)
-        self._count_rejection(rejection)
-
-    def _count_rejection(self, rejection: InvalidRowError) -> None:
-        self.counts["rej_write"] += 1
-        self.reject(rejection)
+        outcome.rejected.append(rejection)
 
 
 def _usable(conn: Any) -> bool:

@@ -44,7 +44,8 @@ class DemoOptions:
     symbols: tuple[str, ...] = ("SPY", "QQQ")
     collect_seconds: float = 20.0
     history_days: int = 5
-    max_contracts: int = 40
+    #: Options per symbol, nearest the money (None: every contract in the bands).
+    max_contracts: int | None = 40
     seed: int = 1
 
 
@@ -114,8 +115,8 @@ async def _load_history(db: Database, ib: Any, options: DemoOptions, say: Say) -
     loader = HistoricalDataLoader(db, ib, LoaderConfig(max_contracts=options.max_contracts))
     totals: dict[str, Any] = {}
     for symbol in options.symbols:
-        say(f"history    {symbol} {start} .. {end}, 1-minute bars, up to "
-            f"{options.max_contracts} options ...")  # fmt: skip
+        say(f"history    {symbol} {start} .. {end}, 1-minute bars, "
+            f"{_options(options.max_contracts)} ...")  # fmt: skip
         stats = await loader.load_symbol_history(symbol, start_date=start, end_date=end)
         say(f"loaded     {stats['stock_bars_loaded']} stock bars, {stats['option_bars_loaded']} "
             f"option bars in {stats['history_requests']} requests "
@@ -124,6 +125,10 @@ async def _load_history(db: Database, ib: Any, options: DemoOptions, say: Say) -
             if isinstance(value, int) and not isinstance(value, bool):
                 totals[key] = totals.get(key, 0) + value
     return {"start_date": start.isoformat(), "end_date": end.isoformat(), **totals}
+
+
+def _options(limit: int | None) -> str:
+    return "every option in the bands" if limit is None else f"up to {limit} options"
 
 
 async def _snapshot(db: Database, symbol: str, as_of: datetime) -> dict[str, Any]:
@@ -180,9 +185,7 @@ def render_summary(summary: dict[str, Any]) -> str:
         f"stored     {s['option_chains']} contracts, {s['market_data_ticks']} option ticks, "
         f"{s['stock_data_ticks']} stock ticks, {s['option_bars']} option bars, "
         f"{s['stock_bars']} stock bars",
-        f"quality    {q['total_records']} ticks in the last hour, price coverage "
-        f"{q['price_data_coverage']:.1f}%, wide spreads {q['wide_spread_pct']:.1f}%, "
-        f"{q['validation_stats']['invalid']} invalid",
+        *_quality_lines(q),
         f"snapshot   {snap['symbol']} as of {snap['as_of']} (underlying {snap['underlying']}):",
     ]
     for quote in snap["quotes"]:
@@ -196,6 +199,25 @@ def render_summary(summary: dict[str, Any]) -> str:
         "           e.g. SELECT * FROM market_data_1min ORDER BY bucket DESC LIMIT 10;",
     ]
     return "\n".join(lines)
+
+
+def _quality_lines(q: dict[str, Any]) -> list[str]:
+    """The quality check in two lines whose counts are the report's own (none hidden)."""
+    v = q["validation_stats"]
+    lines = [
+        f"quality    {q['total_records']} ticks in the last hour: {v['valid']} valid, "
+        f"{v['warnings']} with warnings, {v['invalid']} invalid; price coverage "
+        f"{q['price_data_coverage']:.1f}%, wide spreads {q['wide_spread_pct']:.1f}%, "
+        f"{q['stale_contracts']} stale contracts, {q['contracts_with_gaps']} with gaps",
+    ]
+    if v["rule_failures"]:
+        contracts = v.get("contract_findings", {})
+        found = ", ".join(
+            f"{rule} {count}" + (" contracts" if rule in contracts else "")
+            for rule, count in sorted(v["rule_failures"].items(), key=lambda kv: -kv[1])
+        )
+        lines.append(f"findings   {found} (details: alc-data validate --hours 1)")
+    return lines
 
 
 def _fmt(value: float | None) -> str:

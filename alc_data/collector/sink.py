@@ -199,7 +199,7 @@ class RowSink:
                 outcome = await t.copy.write(rows, idempotent=False)
             finally:
                 t.writing = 0
-            self._count(t, outcome, stored=t.counts)
+            self._count(t, outcome)
             if outcome.unwritten:
                 await self._to_spool(t, outcome.unwritten)
                 self._count_error(_kind(outcome.error))
@@ -220,9 +220,9 @@ class RowSink:
                 self.rejections.append(refusal)
         return checked
 
-    def _count(self, t: _Table, outcome: CopyOutcome, *, stored: TableCounts) -> None:
-        """Count what a write stored and rejected (``stored`` gets ``inserted``)."""
-        stored.inserted += outcome.written + outcome.duplicates
+    def _count(self, t: _Table, outcome: CopyOutcome) -> None:
+        """Count what a live write stored and rejected."""
+        t.counts.inserted += outcome.written + outcome.duplicates
         t.counts.rejected += len(outcome.rejected)
         self.rejections.extend(outcome.rejected)
 

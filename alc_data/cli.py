@@ -66,7 +66,7 @@ def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
     url = _url(settings)
-    migrate.downgrade(url, args.revision)
+    migrate.downgrade(url, args.revision, drop_data=args.drop_data)
     status = asyncio.run(_status(url))
     _emit(
         args,
@@ -243,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(handler=db_upgrade)
     down = db_commands.add_parser("downgrade", help="revert the schema (alembic downgrade)")
     down.add_argument("revision", help="target revision, e.g. -1 or base")
+    down.add_argument(
+        "--drop-data",
+        action="store_true",
+        help="allow a downgrade that deletes stored rows (refused otherwise, naming them)",
+    )
     down.set_defaults(handler=db_downgrade)
     cur = db_commands.add_parser("current", help="show the schema revision")
     cur.set_defaults(handler=db_current)

@@ -44,6 +44,10 @@ class SchemaError(AlcDataError):
     """The database schema is missing, outdated or of an unexpected backend."""
 
 
+class DataLossRefusedError(SchemaError):
+    """A downgrade would delete stored rows and was not asked to (``--drop-data``)."""
+
+
 class BackendUnavailableError(SchemaError):
     """The requested storage backend (for example TimescaleDB) cannot be used here."""
 

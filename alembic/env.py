@@ -9,6 +9,7 @@ PostgreSQL. ``postgresql+asyncpg://`` and ``postgresql+psycopg://`` URLs both wo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 from alembic import context
@@ -20,9 +21,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import alc_data.db.models  # noqa: F401  (registers the models on Base.metadata)
 from alc_data.db.base import Base
 from alc_data.db.migrate import (
+    StatementLog,
     include_name_filter,
+    invalidator,
     migration_failure,
     migration_lock,
+    refuse_data_loss,
     resolve_migration_url,
 )
 
@@ -38,14 +42,23 @@ def _run(connection: Connection, *, owned: bool = True) -> None:
         connection.commit()
     # One migration at a time per database: a concurrent one waits, then finds the work done.
     with migration_lock(connection, owned=owned):
+        # A downgrade that would delete stored rows needs drop_data (DataLossRefusedError).
+        try:
+            destination = context.get_revision_argument() or "base"  # None means base
+        except KeyError:  # alembic check, revision: nothing is migrated
+            destination = None
+        refuse_data_loss(connection, config, destination, owned=owned)
+        log: StatementLog | None = config.attributes.get("statement_log")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             include_name=include_name,
             compare_type=True,
             transaction_per_migration=True,
+            on_version_apply=[invalidator(config), *([log.step] if log else [])],
         )
-        with context.begin_transaction():
+        recording = log.recording(connection) if log else contextlib.nullcontext()
+        with recording, context.begin_transaction():
             context.run_migrations()
         if owned and connection.in_transaction():
             connection.commit()

@@ -18,6 +18,18 @@ down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+#: What the downgrade deletes (refused unless asked: alc_data.db.migrate.refuse_data_loss).
+DROPS_DATA = (
+    "underlying_securities",
+    "option_chains",
+    "arbitrage_opportunities",
+    "corporate_actions",
+    "market_events",
+    "data_quality_metrics",
+    "backtest_runs",
+    "history_requests",
+)
+
 
 def upgrade() -> None:
     """Upgrade schema."""

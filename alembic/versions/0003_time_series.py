@@ -26,6 +26,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = ("market_data_ticks", "stock_data_ticks", "option_bars", "stock_bars")
+#: What the downgrade deletes (refused unless asked: alc_data.db.migrate.refuse_data_loss), and
+#: what it leaves describing data that is gone (the loader's progress: emptied with it).
+DROPS_DATA = TABLES
+INVALIDATES = ("history_requests",)
 
 
 def _create_tables(**kw: Any) -> None:

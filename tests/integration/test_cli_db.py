@@ -193,7 +193,9 @@ def test_no_secret_in_any_output(
             captured = capsys.readouterr()
             assert code == 0, (argv, captured.err)
             shown.append(captured.out + captured.err)
-    assert main(["db", "downgrade", "base", "--json"]) == 0
+    assert main(["db", "downgrade", "base", "--json"]) == 1  # refused: it would delete rows
+    shown.append(str(capsys.readouterr()))
+    assert main(["db", "downgrade", "base", "--drop-data", "--json"]) == 0
     shown.append(str(capsys.readouterr()))
     shown += [caplog.text, (tmp_path / "r.html").read_text()]
     everything = "\n".join(shown)

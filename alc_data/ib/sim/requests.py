@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
 from alc_data.exchange_calendar import EXCHANGE_TZ
 from alc_data.ib.pacing import HistoricalRequestKey
 from alc_data.ib.sim.contracts import contract_details_fields, resolve, sec_def_opt_params
-from alc_data.ib.sim.history import HistoryError, format_bar_time, head_timestamp
+from alc_data.ib.sim.core import HistoryError
+from alc_data.ib.sim.history import bar_seconds, format_bar_time, head_timestamp
 from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec, underlying_by_symbol
 from alc_data.ib.sim.protocol import In, Out, parse_contract
 from alc_data.ib.sim.session import ClientSession, Handler
@@ -160,6 +162,11 @@ def _historical_data(s: ClientSession, f: list[str]) -> None:
     if item is None:
         s.error(req_id, 200, NO_SECURITY)
         return
+    try:
+        bar_seconds(bar_size)
+    except HistoryError as exc:  # IB rejects a bad bar size at once, without pacing it
+        s.error(req_id, exc.code, exc.message)
+        return
     server = s.server
     key = HistoricalRequestKey(str(item.con_id), contract.exchange or "SMART", what, bar_size,
                                duration, end, use_rth)
@@ -207,8 +214,6 @@ def _ignore(s: ClientSession, f: list[str]) -> None:
 
 
 def _loop_time() -> float:
-    import asyncio
-
     return asyncio.get_running_loop().time()
 
 

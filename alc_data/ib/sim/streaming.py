@@ -2,8 +2,9 @@
 
 Tick types follow IB's table: 1/2/4 bid/ask/last price (with size), 0/3/5 sizes, 8 volume, 9 close,
 27/28 call/put open interest (generic tick 101), 24 implied volatility (106), 23 historical
-volatility (104), 10/11/13 bid/ask/model option computations. Delayed data (market data type 3/4)
-uses IB's delayed tick ids (66-76, 80-83) and is 15 minutes old.
+volatility (104), 59 dividends (456, stocks only: "past 12 months,next 12 months,next date,next
+amount"), 10/11/13 bid/ask/model option computations. Delayed data (market data type 3/4) uses
+IB's delayed tick ids (66-76, 80-83) and is 15 minutes old.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from alc_data.ib.sim.model import Quote
-from alc_data.ib.sim.pricing import Greeks
+from alc_data.ib.sim.core import Greeks, Quote
 from alc_data.ib.sim.protocol import Out, encode
 
 __all__ = ["DELAY_SECONDS", "Subscription"]
@@ -91,6 +91,10 @@ class Subscription:
             if sent.get("iv") != iv:
                 out.append(encode(Out.TICK_GENERIC, 6, rid, 24, iv))
                 sent["iv"] = iv
+        if 456 in self.generic_ticks and q.dividends is not None:
+            if sent.get("dividends") != q.dividends:
+                out.append(encode(Out.TICK_STRING, 6, rid, 59, q.dividends))
+                sent["dividends"] = q.dividends
         if 104 in self.generic_ticks and q.hist_vol is not None:
             hv = round(q.hist_vol, 6)
             if sent.get("hv") != hv:

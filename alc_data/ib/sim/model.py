@@ -70,6 +70,17 @@ class QuoteModel:
         """The simulated stocks and index."""
         return ins.UNDERLYINGS
 
+    def underlyings_by_symbol(self, symbol: str) -> UnderlyingSpec:
+        """The underlying called ``symbol``.
+
+        Raises:
+            KeyError: for an unknown symbol.
+        """
+        spec = ins.underlying_by_symbol(symbol)
+        if spec is None:
+            raise KeyError(symbol)
+        return spec
+
     def path(self, symbol: str) -> UnderlyingPath:
         """The price path of an underlying."""
         return self._paths[symbol]

@@ -96,6 +96,11 @@ def check_calendar(model: MarketModel, symbol: str, near: date, far: date, at: d
             assert qb.ask >= qa.bid - EPS, (right, k, near, far, qa.bid, qb.ask)
 
 
+def alive(model: MarketModel, symbol: str, expiry: date, at: datetime) -> bool:
+    option = model.option(symbol, expiry, model.strikes(symbol, expiry, on=at.date())[0], "C")
+    return option is not None and not model.is_expired(option, at)
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(1, 40),
@@ -106,9 +111,7 @@ def check_calendar(model: MarketModel, symbol: str, near: date, far: date, at: d
 def test_no_arbitrage_at_executable_prices(seed: int, symbol: str, offset: int, nth: int) -> None:
     at = FROZEN_AT - timedelta(seconds=offset)
     model = MarketModel(seed, clock=SimClock(at))
-    listed = [e for e in model.expirations(symbol, at.date()) if model.option(
-        symbol, e, model.strikes(symbol, e, on=at.date())[0], "C"
-    ) and not model.is_expired(model.option(symbol, e, model.strikes(symbol, e, on=at.date())[0], "C"), at)]  # type: ignore[arg-type]
+    listed = [e for e in model.expirations(symbol, at.date()) if alive(model, symbol, e, at)]
     expiry = listed[nth % len(listed)]
     check_expiry(model, symbol, expiry, at)
     later = listed[(nth % len(listed)) + 1 :]

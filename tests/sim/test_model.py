@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alc_data.ib.sim import MarketModel, SimClock
-from alc_data.ib.sim import HistoryError
+from alc_data.ib.sim import HistoryError, MarketModel, SimClock
 from alc_data.ib.sim.dividends import dividends_between
 from alc_data.ib.sim.listings import expiry_kind
 
@@ -74,7 +73,11 @@ def test_strike_grids_widen_away_from_the_money(model: MarketModel) -> None:
     expiry = model.expirations("SPY", FROZEN_AT.date())[3]
     strikes = model.strikes("SPY", expiry)
     steps = {round(b - a, 4) for a, b in pairwise(strikes) if abs(a - spot) < 0.02 * spot}
-    far = {round(b - a, 4) for a, b in pairwise(strikes) if abs(a - spot) > 0.05 * spot}
+    far = {
+        round(b - a, 4)
+        for a, b in pairwise(strikes)
+        if abs(a - spot) > 0.05 * spot and abs(b - spot) > 0.05 * spot
+    }
     assert steps == {1.0} and far == {5.0}
     assert all(k % 5 == 0 for k in model.strikes("SPX", model.expirations("SPX")[1]))
 

@@ -7,6 +7,7 @@ only this object, so the dependencies point one way: gateway <- session <- reque
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
@@ -44,11 +45,19 @@ class Gateway:
     Args:
         config: behaviour (seed, lines, calendar, update rate, pacing).
         clock: the clock shared with the model (freeze it to compare streams with the model).
+        monotonic: the seconds pacing is measured in (default: the event loop's clock); tests
+            pass a clock they step, to decide pacing without waiting for it.
     """
 
-    def __init__(self, config: SimConfig | None = None, clock: SimClock | None = None) -> None:
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        clock: SimClock | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
         self.config = config or SimConfig()
         self.clock = clock or SimClock()
+        self.monotonic = monotonic or _loop_time
         self.model = MarketModel(
             self.config.seed,
             calendar=self.config.calendar,
@@ -120,3 +129,7 @@ class Gateway:
                 session.send_raw(b"".join(chunks))
                 sent += len(chunks)
         return sent
+
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()

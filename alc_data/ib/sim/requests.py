@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -170,7 +169,7 @@ def _historical_data(s: ClientSession, f: list[str]) -> None:
     server = s.server
     key = HistoricalRequestKey(str(item.con_id), contract.exchange or "SMART", what, bar_size,
                                duration, end, use_rth)
-    now = _loop_time()
+    now = server.monotonic()
     if server.faults.take_pacing_violation() or server.pacing.violation(key, now):
         s.error(req_id, 162, PACING)
         return
@@ -211,10 +210,6 @@ def _place_order(s: ClientSession, f: list[str]) -> None:
 
 def _ignore(s: ClientSession, f: list[str]) -> None:
     return None
-
-
-def _loop_time() -> float:
-    return asyncio.get_running_loop().time()
 
 
 HANDLERS: dict[int, tuple[str, Handler]] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from alc_data.ib.sim.clock import SimClock
 from alc_data.ib.sim.config import SimConfig
@@ -31,6 +32,7 @@ class SimServer(Gateway):
         host: interface to listen on.
         port: TCP port; 0 picks a free one (read :attr:`port` after :meth:`start`).
         clock: the clock shared with the model (freeze it to compare streams with the model).
+        monotonic: the seconds pacing is measured in (default: the event loop's clock).
     """
 
     def __init__(
@@ -40,8 +42,9 @@ class SimServer(Gateway):
         host: str = "127.0.0.1",
         port: int = 7497,
         clock: SimClock | None = None,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
-        super().__init__(config, clock)
+        super().__init__(config, clock, monotonic)
         self.host = host
         self._port = port
         self._server: asyncio.Server | None = None
@@ -58,14 +61,7 @@ class SimServer(Gateway):
         """Listen and start the market-data loop."""
         self._server = await asyncio.start_server(self._accept, self.host, self._port)
         self._stream_task = asyncio.create_task(self._stream_loop(), name="sim-stream")
-        _log.info(
-            "IB simulator ready on %s:%d (seed %d, %d lines, %s)",
-            self.host,
-            self.port,
-            self.config.seed,
-            self.config.lines,
-            "NYSE calendar" if self.config.calendar else "always open",
-        )
+        _log.debug("IB simulator listening on %s:%d", self.host, self.port)
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""

@@ -47,7 +47,7 @@ class QuoteModel:
         *,
         calendar: bool = False,
         history_days: int = 730,
-        rate: float = 0.045,
+        rate: float = 0.04,
         quote_period: float = 0.25,
         clock: SimClock | None = None,
     ) -> None:
@@ -61,7 +61,7 @@ class QuoteModel:
         self._strikes: dict[tuple[str, str, date], dict[float, date]] = {}
         self._markets: dict[tuple[int, int, int], OptionMarket] = {}
         self._memo: dict[tuple[int, str, float], float] = {}
-        self.valuer = Valuer(rate)
+        self.valuer = Valuer(rate, lambda spec, ts: self.vol_levels(spec, math.floor((ts - EPOCH_TS) / 86_400.0)))
 
     # --- instruments -------------------------------------------------------------------------
 
@@ -325,8 +325,7 @@ class QuoteModel:
         # Trade frequency is fixed per day (from the open's moneyness), so that cumulative
         # volume only ever grows within a session as the underlying moves.
         opened = self.session_start(at)
-        z0 = self.market_at(option, opened).z if opened < option.expires_at.timestamp() else m.z
-        period = self.trade_period(option, z0)
+        period = self.trade_period(option, self._opening_z(option, opened))
         last_ts = math.floor(ts / period) * period
         last = self._memoized(option, "last", last_ts)
         trades = int((ts - opened) // period)
@@ -334,13 +333,27 @@ class QuoteModel:
         bid_size, ask_size = self._option_sizes(option, m.z, ts)
         if m.bid == 0.0:
             bid_size = 0
-        close = self._memoized(option, "close", _previous_close(
-            at.astimezone(cal.EXCHANGE_TZ).date()).timestamp())  # fmt: skip
+        close = self._memoized(option, "close", self._option_close_before(option, at))
         return Quote(option.con_id, at, m.bid, m.ask, bid_size, max(ask_size, 1), last,
                      1 + mix(self.seed, option.con_id, int(last_ts)) % 10, volume, close,
                      self.open_interest(option, day), m.greeks.iv, None,
                      self.spot(option.underlying, ts), m.greeks, m.bid_greeks,
                      m.ask_greeks)  # fmt: skip
+
+    def _option_close_before(self, option: OptionSpec, at: datetime) -> float:
+        """The end of the option's last session before ``at``'s day (its "close" price)."""
+        day = cal.previous_trading_day(at.astimezone(cal.EXCHANGE_TZ).date())
+        hours = cal.option_session(day, late_close=option.underlying.late_close)
+        assert hours is not None
+        return hours[1].timestamp()
+
+    def _opening_z(self, option: OptionSpec, opened: float) -> float:
+        """Distance from the money at ``opened`` in at-the-money standard deviations."""
+        spec = option.underlying
+        s0 = self._paths[spec.symbol].price(opened)
+        t0 = max(option.expires_at.timestamp() - opened, 86_400.0) / (365.0 * 86_400.0)
+        vol = self.vol_levels(spec, math.floor((opened - EPOCH_TS) / 86_400.0))[0]
+        return abs(math.log(option.strike / s0)) / (vol * math.sqrt(t0))
 
     def _memoized(self, option: OptionSpec, kind: str, ts: float) -> float:
         """The traded ("last") or closing ("close") price at ``ts``, computed once."""

@@ -27,13 +27,13 @@ import QuantLib as ql
 
 from alc_data.ib.sim.core import Greeks
 
-__all__ = ["EarlyExercise", "EuropeanValue", "european"]
+__all__ = ["NODE_STEP", "EarlyExercise", "EuropeanValue", "european", "to_greeks"]
 
 _CALL, _PUT = ql.Option.Call, ql.Option.Put
 _SCALE = 96.0  # QuantLib days per real day in the finite-difference problems
 _REFERENCE = ql.Date(1, 1, 1901)
-_NODE_STEP = 0.015  # log-spot spacing of the EEP nodes
-_T_GRID, _X_GRID = 60, 120
+NODE_STEP = 0.015  # log-spot spacing of the EEP nodes
+_T_GRID, _X_GRID = 40, 100
 _MAX_NODES = 400_000
 
 
@@ -150,7 +150,7 @@ class EarlyExercise:
         if found is None:
             if self._solver is None:
                 self._solver = _Solver(self.rate)
-            s = k * math.exp(j * _NODE_STEP)
+            s = k * math.exp(j * NODE_STEP)
             value, delta = self._solver.eep(right, k, s, vol, t, dividends)
             if len(self._nodes) > _MAX_NODES:
                 self._nodes.clear()
@@ -160,14 +160,14 @@ class EarlyExercise:
     @staticmethod
     def locate(s: float, k: float) -> tuple[int, float]:
         """The node below ``s`` and the position (0..1) of ``s`` between it and the next."""
-        x = math.log(s / k) / _NODE_STEP
+        x = math.log(s / k) / NODE_STEP
         j = math.floor(x)
         return j, x - j
 
     @staticmethod
     def hermite(a: _Node, b: _Node, u: float) -> tuple[float, float, float]:
         """Value, d/d(ln S) and d2/d(ln S)2 between two nodes (u in 0..1, step h)."""
-        h = _NODE_STEP
+        h = NODE_STEP
         u2, u3 = u * u, u * u * u
         h00, h10, h01, h11 = 2 * u3 - 3 * u2 + 1, u3 - 2 * u2 + u, -2 * u3 + 3 * u2, u3 - u2
         value = h00 * a.value + h10 * h * a.slope + h01 * b.value + h11 * h * b.slope

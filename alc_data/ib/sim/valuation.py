@@ -11,21 +11,22 @@ distance from the money and time to expiry.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from alc_data import exchange_calendar as cal
 from alc_data.ib.sim.core import YEAR_SECONDS, Greeks, ceil_tick, floor_tick
 from alc_data.ib.sim.dividends import dividends_between, ex_time
-from alc_data.ib.sim.instruments import OptionSpec
-from alc_data.ib.sim.pricing import EarlyExercise, european, to_greeks
+from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec
+from alc_data.ib.sim.pricing import NODE_STEP, EarlyExercise, european, to_greeks
 from alc_data.ib.sim.surface import Smile, atm_total_variance, smile_for, total_variance
 
 __all__ = ["OptionMarket", "Valuer", "width"]
 
 _DAY = 86_400.0
 _MIN_T = 1.0 / (365.0 * 24.0 * 60.0)  # one minute: below it, an option is worth its intrinsic
+_FAR = 3.5  # standard deviations from the money
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +61,11 @@ def width(price: float, spot: float, t: float, z: float) -> float:
 class Valuer:
     """Values options of every underlying for one seed's volatility regime and one rate."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(
+        self, rate: float, levels: Callable[[UnderlyingSpec, float], tuple[float, float]]
+    ) -> None:
         self.rate = rate
+        self.levels = levels
         self.eep = EarlyExercise(rate)
 
     def dividends(
@@ -103,7 +107,11 @@ class Valuer:
         vol = self.vol(option, s, t, pv, levels)
         e = european(right, s, k, t if t > _MIN_T else 0.0, r, pv, vol)
         price, delta, gamma, theta = e.price, e.delta, e.gamma, e.theta
-        if not option.european and t > _MIN_T:
+        z = abs(math.log(k / s)) / (vol * math.sqrt(max(t, 1.0 / 365.0)))
+        itm = (s > k) == (right == "C")
+        # Far out of the money the premium is nil; a put far in the money is exercised at once
+        # (worth its intrinsic value): neither needs the finite-difference nodes.
+        if not option.european and t > _MIN_T and (z < _FAR or (itm and right == "C")):
             premium, d_s, d2_s, d_t = self._premium(option, s, at_ts, t, levels)
             cap = pv if right == "C" else k * (1.0 - math.exp(-r * t))
             premium = min(max(premium, 0.0), cap)
@@ -111,7 +119,6 @@ class Valuer:
         intrinsic = max(0.0, s - k) if right == "C" else max(0.0, k - s)
         if not option.european and price < intrinsic:
             price = intrinsic
-        z = abs(math.log(k / s)) / (vol * math.sqrt(max(t, 1.0 / 365.0)))
         tick = option_tick(option, price)
         half = width(price, s, t, z) / 2.0
         bid = max(0.0, floor_tick(price - half, tick))
@@ -142,46 +149,53 @@ class Valuer:
     def _premium(
         self, option: OptionSpec, s: float, at_ts: float, t: float, levels: tuple[float, float]
     ) -> tuple[float, float, float, float]:
-        """EEP, its spot derivatives and its time derivative (per year) at (s, at_ts)."""
-        day = datetime.fromtimestamp(at_ts, UTC).astimezone(cal.EXCHANGE_TZ).date()
-        start = datetime.combine(day, datetime.min.time(), cal.EXCHANGE_TZ).timestamp()
-        end = min(start + _DAY - 900.0, option.expires_at.timestamp())
-        if end <= start:
-            end = start + 900.0
-        values = []
-        for node_ts in (start, end):
-            tau = max(option.expires_at.timestamp() - node_ts, 0.0) / YEAR_SECONDS
-            values.append(self._at_node(option, s, node_ts, tau, levels, day.toordinal()))
-        w = min(max((at_ts - start) / (end - start), 0.0), 1.0)
-        (v0, d0, g0), (v1, d1, g1) = values
-        d_t = -(v1 - v0) / ((end - start) / YEAR_SECONDS)  # theta: value change per year ahead
-        return v0 + (v1 - v0) * w, d0 + (d1 - d0) * w, g0 + (g1 - g0) * w, -d_t
+        """EEP, its spot derivatives and its time derivative (per year) at (s, at_ts).
 
-    def _at_node(
-        self,
-        option: OptionSpec,
-        s: float,
-        node_ts: float,
-        tau: float,
-        levels: tuple[float, float],
-        day: int,
-    ) -> tuple[float, float, float]:
+        Time nodes are whole days before expiry (so consecutive days share them), cut at
+        ex-dates: the interval holding ``at_ts`` never spans a change of the dividends due.
+        """
+        expires = option.expires_at.timestamp()
+        upper = expires - math.floor((expires - at_ts) / _DAY) * _DAY
+        lower = upper - _DAY
+        for _, _, ex in self._ex_times(option, lower):
+            if at_ts < ex <= upper:
+                upper = max(ex - 900.0, at_ts + 1.0)
+            elif lower < ex <= at_ts:
+                lower = ex
+        w = min(max((at_ts - lower) / (upper - lower), 0.0), 1.0)
+        v1, d1, g1 = self._at_node(option, s, upper)
+        v0, d0, g0 = (v1, d1, g1) if w == 1.0 else self._at_node(option, s, lower)
+        theta = (v1 - v0) / ((upper - lower) / YEAR_SECONDS)  # value change per year ahead
+        return v0 + (v1 - v0) * w, d0 + (d1 - d0) * w, g0 + (g1 - g0) * w, theta
+
+    def _ex_times(self, option: OptionSpec, after_ts: float) -> list[tuple[date, float, float]]:
+        spec = option.underlying
+        if spec.dividends is None:
+            return []
+        day = datetime.fromtimestamp(after_ts, UTC).astimezone(cal.EXCHANGE_TZ).date()
+        found = dividends_between(spec, day - timedelta(days=1), option.expiry)
+        return [(d.ex_date, d.amount, ex_time(d.ex_date).timestamp()) for d in found]
+
+    def _at_node(self, option: OptionSpec, s: float, node_ts: float) -> tuple[float, float, float]:
+        expires = option.expires_at.timestamp()
+        tau = max(expires - node_ts, 0.0) / YEAR_SECONDS
         if tau <= _MIN_T:
             return 0.0, 0.0, 0.0
-        divs = self._node_dividends(option, node_ts)
+        divs = [
+            ((ex - node_ts) / YEAR_SECONDS, amount)
+            for _, amount, ex in self._ex_times(option, node_ts)
+            if node_ts < ex < expires
+        ]
         if option.right == "C" and not divs:
             return 0.0, 0.0, 0.0  # an American call on a stock paying nothing is European
         pv = sum(a * math.exp(-self.rate * ti) for ti, a in divs)
+        levels = self.levels(option.underlying, node_ts)
         j, u = self.eep.locate(s, option.strike)
-        key = (option.con_id, day, round(node_ts))
+        key = (option.con_id, round(node_ts))
         nodes = []
         for jj in (j, j + 1):
-            spot = option.strike * math.exp(jj * 0.015)
+            spot = option.strike * math.exp(jj * NODE_STEP)
             vol = self.vol(option, spot, tau, pv, levels)
             nodes.append(self.eep.node(key, option.right, option.strike, jj, vol, tau, divs))
         value, slope, curve = self.eep.hermite(nodes[0], nodes[1], u)
         return value, slope / s, (curve - slope) / (s * s)
-
-    def _node_dividends(self, option: OptionSpec, node_ts: float) -> Sequence[tuple[float, float]]:
-        divs = self.dividends(option, node_ts)
-        return [(max(ti, 900.0 / YEAR_SECONDS), a) for ti, a in divs]

@@ -61,6 +61,8 @@ class QuoteModel:
         self._strikes: dict[tuple[str, str, date], dict[float, date]] = {}
         self._markets: dict[tuple[int, int, int], OptionMarket] = {}
         self._memo: dict[tuple[int, str, float], float] = {}
+        self._days: dict[tuple[int, float], tuple[float, float, int, int, float]] = {}
+        self._contracts: dict[int, UnderlyingSpec | OptionSpec | None] = {}
         self.valuer = Valuer(rate, lambda spec, ts: self.vol_levels(spec, math.floor((ts - EPOCH_TS) / 86_400.0)))
 
     # --- instruments -------------------------------------------------------------------------
@@ -149,15 +151,19 @@ class QuoteModel:
 
     def contract(self, con_id: int) -> UnderlyingSpec | OptionSpec | None:
         """Decode any contract id (expired options included)."""
-        found = ins.underlying_by_con_id(con_id)
-        if found is not None:
-            return found
-        option = ins.decode_option_con_id(con_id)
-        if option is None or option.strike not in self._schedule(
-            option.underlying, option.trading_class, option.expiry
-        ):
-            return None
-        return option
+        if con_id in self._contracts:
+            return self._contracts[con_id]
+        found: UnderlyingSpec | OptionSpec | None = ins.underlying_by_con_id(con_id)
+        if found is None:
+            found = ins.decode_option_con_id(con_id)
+            if found is not None and found.strike not in self._schedule(
+                found.underlying, found.trading_class, found.expiry
+            ):
+                found = None
+        if len(self._contracts) > _CACHE_LIMIT:
+            self._contracts.clear()
+        self._contracts[con_id] = found
+        return found
 
     def listed_on(self, option: OptionSpec) -> date:
         """The first day ``option`` traded."""
@@ -318,27 +324,42 @@ class QuoteModel:
         h = mix(self.seed, option.con_id, math.floor(ts / self.quote_period))
         return int(base * (0.3 + (h % 100) / 100.0)), int(base * (0.3 + ((h >> 16) % 100) / 100.0))
 
+    def _daily(self, option: OptionSpec, at: datetime) -> tuple[float, float, int, int, float]:
+        """What is fixed for a contract through a day: (session start, trade period, contracts
+        per trade, open interest, previous close)."""
+        opened = self.session_start(at)
+        key = (option.con_id, opened)
+        found = self._days.get(key)
+        if found is None:
+            day = day_index(at)
+            # Trade frequency is fixed per day (from the open's moneyness), so that cumulative
+            # volume only ever grows within a session as the underlying moves.
+            period = self.trade_period(option, self._opening_z(option, opened))
+            lot = 3 + mix(self.seed, option.con_id, day) % 5
+            close = self._memoized(option, "close", self._option_close_before(option, at))
+            found = (opened, period, lot, self.open_interest(option, day), close)
+            if len(self._days) > _CACHE_LIMIT:
+                self._days.clear()
+            self._days[key] = found
+        return found
+
     def _option_quote(self, option: OptionSpec, at: datetime) -> Quote:
         ts = at.timestamp()
-        m = self.market_at(option, ts)
-        day = day_index(at)
-        # Trade frequency is fixed per day (from the open's moneyness), so that cumulative
-        # volume only ever grows within a session as the underlying moves.
-        opened = self.session_start(at)
-        period = self.trade_period(option, self._opening_z(option, opened))
+        spot = self.spot(option.underlying, ts)
+        m = self.option_market(option, spot, math.floor(ts / 60.0) * 60.0)
+        opened, period, lot, open_interest, close = self._daily(option, at)
         last_ts = math.floor(ts / period) * period
         last = self._memoized(option, "last", last_ts)
-        trades = int((ts - opened) // period)
-        volume = trades * (3 + mix(self.seed, option.con_id, day) % 5)
+        volume = int((ts - opened) // period) * lot
         bid_size, ask_size = self._option_sizes(option, m.z, ts)
         if m.bid == 0.0:
             bid_size = 0
-        close = self._memoized(option, "close", self._option_close_before(option, at))
-        return Quote(option.con_id, at, m.bid, m.ask, bid_size, max(ask_size, 1), last,
-                     1 + mix(self.seed, option.con_id, int(last_ts)) % 10, volume, close,
-                     self.open_interest(option, day), m.greeks.iv, None,
-                     self.spot(option.underlying, ts), m.greeks, m.bid_greeks,
-                     m.ask_greeks)  # fmt: skip
+        last_size = 1 + mix(self.seed, option.con_id, int(last_ts)) % 10
+        return Quote(
+            option.con_id, at, m.bid, m.ask, bid_size, max(ask_size, 1), last, last_size,
+            volume, close, open_interest, m.greeks.iv, None, spot, m.greeks, m.bid_greeks,
+            m.ask_greeks,
+        )  # fmt: skip
 
     def _option_close_before(self, option: OptionSpec, at: datetime) -> float:
         """The end of the option's last session before ``at``'s day (its "close" price)."""

@@ -182,7 +182,7 @@ def test_history_semantics(model: MarketModel) -> None:
     assert option
     bars = model.bars(option.con_id, end="20261118-01:00:00", duration="1 D", bar_size="1 hour")
     assert bars[0].time == datetime(2026, 11, 17, 14, 30, tzinfo=UTC)  # options: regular hours
-    assert bars[-1].time == datetime(2026, 11, 17, 21, 0, tzinfo=UTC)  # SPY options to 16:15
+    assert bars[-1].time == datetime(2026, 11, 17, 20, 0, tzinfo=UTC)  # the 16:00 close
     with pytest.raises(HistoryError) as bad:
         model.bars(756733, bar_size="0 mins")
     assert bad.value.code == 321

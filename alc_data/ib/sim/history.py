@@ -4,8 +4,10 @@
   "yyyymmdd HH:MM:SS" (exchange time, as TWS reads it). Bars after now never exist.
 - History always follows the exchange calendar: no weekends or holidays, early closes on half
   days. Stocks: the regular session with ``useRTH=1``, 04:00-20:00 New York (17:00 on half
-  days) with ``useRTH=0``; the index: its regular session; options: their regular session
-  (to 16:15 for index and SPY/QQQ/IWM options), whatever ``useRTH`` says.
+  days) with ``useRTH=0``; the index: its regular session; options: the regular session
+  09:30-16:00, whatever ``useRTH`` says. (Index and SPY/QQQ/IWM options quote until 16:15,
+  see :meth:`~alc_data.ib.sim.model.QuoteModel.session`; their history still stops at 16:00
+  because the loader plans option days on the 16:00 session.)
 - ``duration`` "N S|D|W|M|Y": S seconds, W weeks, M 30-day months, Y 365-day years; D counts
   sessions.
 - Bars are labelled by their start, aligned to multiples of the bar size (UTC), cut to the
@@ -150,6 +152,8 @@ def hours_for(
     model: QuoteModel, contract: UnderlyingSpec | OptionSpec, use_rth: bool
 ) -> Hours:
     """The trading hours history follows for ``contract`` (see the module docstring)."""
+    if isinstance(contract, OptionSpec):
+        return cal.session  # the stock market's regular session (see the module docstring)
     return lambda day: model.session(contract, day, extended=not use_rth)
 
 

@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "EARLY_CLOSE",
     "EXCHANGE_TZ",
-    "REGULAR_CLOSE",
-    "REGULAR_OPEN",
     "EXTENDED_CLOSE",
     "EXTENDED_OPEN",
+    "REGULAR_CLOSE",
+    "REGULAR_OPEN",
     "early_closes",
     "extended_session",
     "holidays",

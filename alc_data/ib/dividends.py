@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from alc_data.errors import DataError
@@ -68,14 +68,14 @@ def _date(text: str, raw: str) -> date | None:
     if not text:
         return None
     try:
-        day = datetime.strptime(text, "%Y%m%d").date()
+        day = datetime.strptime(text + "+0000", "%Y%m%d%z").date()
     except ValueError as exc:
         raise DataError(f"dividends tick {raw!r}: next date {text!r} is not yyyymmdd") from exc
     return _checked_date(day, raw)
 
 
 def _checked_date(day: date, raw: object) -> date:
-    latest = date(date.today().year + _LATEST_YEARS_AHEAD, 12, 31)
+    latest = date(datetime.now(UTC).year + _LATEST_YEARS_AHEAD, 12, 31)
     if not _EARLIEST <= day <= latest:
         raise DataError(f"dividends tick {raw!r}: next date {day} is not plausible")
     return day

@@ -79,9 +79,10 @@ def check_expiry(model: MarketModel, symbol: str, expiry: date, at: datetime) ->
 
 
 def check_calendar(model: MarketModel, symbol: str, near: date, far: date, at: datetime) -> None:
-    common = sorted(set(model.strikes(symbol, near, on=at.date())) & set(
-        model.strikes(symbol, far, on=at.date())
-    ))
+    common = sorted(
+        set(model.strikes(symbol, near, on=at.date()))
+        & set(model.strikes(symbol, far, on=at.date()))
+    )
     spot = model.quote(model.underlyings_by_symbol(symbol).con_id, at).und_price
     common = sorted(common, key=lambda k: abs(k - spot))[:10]
     for k in common:

@@ -80,9 +80,11 @@ async def test_stream_matches_the_model(sim: SimServer, ib: IB, until: Until) ->
     await ib.qualifyContractsAsync(spy)
     tickers = [ib.reqMktData(c, "100,101,104,106,456") for c in (call, put, spy)]
     await until(
-        lambda: all(t.askGreeks for t in tickers[:2])
-        and tickers[2].histVolatility > 0
-        and tickers[2].dividends is not None
+        lambda: (
+            all(t.askGreeks for t in tickers[:2])
+            and tickers[2].histVolatility > 0
+            and tickers[2].dividends is not None
+        )
     )
     for ticker in tickers:
         q = sim.model.quote(ticker.contract.conId, FROZEN_AT)

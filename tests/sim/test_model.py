@@ -54,8 +54,11 @@ def test_listings_by_product(model: MarketModel) -> None:
     assert date(2026, 12, 31) in spy  # the quarter's last trading day
     assert 790 <= (max(spy) - today).days <= 820  # LEAPS about two years out
     aapl = model.expirations("AAPL", today)
-    assert all(expiry_kind(model.underlyings_by_symbol("AAPL"), "AAPL", e) in {
-        "weekly", "monthly", "leaps"} for e in aapl)
+    assert all(
+        expiry_kind(model.underlyings_by_symbol("AAPL"), "AAPL", e)
+        in {"weekly", "monthly", "leaps"}
+        for e in aapl
+    )
     assert date(2026, 11, 19) not in aapl and date(2026, 12, 24) in aapl  # Christmas: Thursday
     assert date(2026, 4, 2) in model.expirations("AAPL", date(2026, 3, 30))  # Good Friday
     spx = model.listed("SPX", today)

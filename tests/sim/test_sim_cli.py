@@ -76,8 +76,14 @@ async def test_module_serves_until_ctrl_c() -> None:
 async def test_module_stops_cleanly_on_sigterm() -> None:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "alc_data.ib.sim", "--port", str(port), "--calendar",
-        stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        sys.executable,
+        "-m",
+        "alc_data.ib.sim",
+        "--port",
+        str(port),
+        "--calendar",
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stderr is not None
     try:

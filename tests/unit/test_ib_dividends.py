@@ -33,10 +33,19 @@ def test_empty_fields_are_none_and_give_no_next_dividend() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "0.83,0.92,20130219", "0.83,0.92,20130219,0.23,1", "x,0.92,20130219,0.23",
-     "0.83,0.92,2013-02-19,0.23", "0.83,0.92,20130219,-0.23", "0.83,nan,20130219,0.23",
-     "0.83,inf,20130219,0.23", "0.83,0.92,19000101,0.23", "0.83,0.92,99990101,0.23"],
-)  # fmt: skip
+    [
+        "",
+        "0.83,0.92,20130219",
+        "0.83,0.92,20130219,0.23,1",
+        "x,0.92,20130219,0.23",
+        "0.83,0.92,2013-02-19,0.23",
+        "0.83,0.92,20130219,-0.23",
+        "0.83,nan,20130219,0.23",
+        "0.83,inf,20130219,0.23",
+        "0.83,0.92,19000101,0.23",
+        "0.83,0.92,99990101,0.23",
+    ],
+)
 def test_malformed_ticks_are_typed_errors(text: str) -> None:
     with pytest.raises(DataError):
         parse_dividend_tick(text)
@@ -51,7 +60,7 @@ def test_what_ib_async_made_of_the_simulators_tick() -> None:
     text = tick_456(spec, date(2026, 11, 18))
     assert text is not None
     parsed = parse_dividend_tick(text)
-    past, future, nxt, amount = text.split(",")
+    past, future, _, amount = text.split(",")
     via_ib_async = Dividends(float(past), float(future), date(2026, 12, 18), float(amount))
     assert dividend_tick_from_ticker(via_ib_async) == parsed
     assert parsed.next_dividend() == NextDividend(date(2026, 12, 18), float(amount))
@@ -66,10 +75,15 @@ def test_what_ib_async_made_of_the_simulators_tick() -> None:
     st.one_of(st.none(), st.dates(date(1990, 1, 1), date(2030, 12, 31))),
     st.one_of(st.none(), st.floats(0, 1e6)),
 )
-def test_round_trip(past: float | None, future: float | None, day: date | None,
-                    amount: float | None) -> None:  # fmt: skip
+def test_round_trip(
+    past: float | None, future: float | None, day: date | None, amount: float | None
+) -> None:
     text = ",".join(
-        ("" if past is None else repr(past), "" if future is None else repr(future),
-         "" if day is None else f"{day:%Y%m%d}", "" if amount is None else repr(amount))
-    )  # fmt: skip
+        (
+            "" if past is None else repr(past),
+            "" if future is None else repr(future),
+            "" if day is None else f"{day:%Y%m%d}",
+            "" if amount is None else repr(amount),
+        )
+    )
     assert parse_dividend_tick(text) == DividendTick(past, future, day, amount)

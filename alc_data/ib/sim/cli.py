@@ -34,16 +34,29 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7497, help="TCP port (default 7497)")
     parser.add_argument("--seed", type=int, default=1, help="market seed (default 1)")
-    parser.add_argument("--lines", type=int, default=100,
-                        help="market-data lines before error 101 (default 100)")
-    parser.add_argument("--calendar", action="store_true",
-                        help="follow the NYSE calendar instead of an always-open market")
-    parser.add_argument("--update-interval", type=float, default=0.25,
-                        help="seconds between market-data updates (default 0.25)")
-    parser.add_argument("--history-days", type=int, default=730,
-                        help="history depth in days (default 730)")
-    parser.add_argument("--pacing-time-scale", type=float, default=1.0,
-                        help="multiply IB's pacing windows (default 1.0)")
+    parser.add_argument(
+        "--lines", type=int, default=100, help="market-data lines before error 101 (default 100)"
+    )
+    parser.add_argument(
+        "--calendar",
+        action="store_true",
+        help="follow the NYSE calendar instead of an always-open market",
+    )
+    parser.add_argument(
+        "--update-interval",
+        type=float,
+        default=0.25,
+        help="seconds between market-data updates (default 0.25)",
+    )
+    parser.add_argument(
+        "--history-days", type=int, default=730, help="history depth in days (default 730)"
+    )
+    parser.add_argument(
+        "--pacing-time-scale",
+        type=float,
+        default=1.0,
+        help="multiply IB's pacing windows (default 1.0)",
+    )
 
 
 def _invalid(args: argparse.Namespace) -> str | None:
@@ -68,9 +81,7 @@ def _invalid(args: argparse.Namespace) -> str | None:
 
 def describe(server: SimServer) -> str:
     """What a started simulator serves, in one line."""
-    clock = (
-        "live data in NYSE sessions only" if server.config.calendar else "live data at any hour"
-    )
+    clock = "live data in NYSE sessions only" if server.config.calendar else "live data at any hour"
     symbols = ", ".join(u.symbol for u in UNDERLYINGS)
     return (
         f"IB simulator ready on {server.host}:{server.port}: server version {SERVER_VERSION} "
@@ -128,8 +139,9 @@ async def _run(server: SimServer) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m alc_data.ib.sim [serve] [options]``."""
-    parser = argparse.ArgumentParser(prog="python -m alc_data.ib.sim",
-                                     description="TWS-protocol options market simulator")
+    parser = argparse.ArgumentParser(
+        prog="python -m alc_data.ib.sim", description="TWS-protocol options market simulator"
+    )
     subparsers = parser.add_subparsers(dest="command")
     serve_parser = subparsers.add_parser("serve", help="run the simulator until Ctrl-C")
     _add_serve_arguments(serve_parser)

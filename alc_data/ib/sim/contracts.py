@@ -54,7 +54,8 @@ def resolve(
         if found is None:
             return []
         if isinstance(found, OptionSpec) and (
-            model.is_expired(found, at) or model.listed_on(found) > at.astimezone(cal.EXCHANGE_TZ).date()
+            model.is_expired(found, at)
+            or model.listed_on(found) > at.astimezone(cal.EXCHANGE_TZ).date()
         ):
             return []
         if isinstance(found, UnderlyingSpec):
@@ -135,14 +136,46 @@ def contract_details_fields(
     hours = _trading_hours(today)
     if isinstance(item, UnderlyingSpec):
         return [
-            Out.CONTRACT_DATA, req_id, item.symbol, item.sec_type, "", 0.0, "", item.exchange,
-            "USD", item.symbol, item.symbol, item.symbol, item.con_id, 0.01, "",
-            "ACTIVETIM,AD,ADJUST,ALERT,ALGO,LMT,MKT,STP", f"SMART,{item.primary_exchange}"
-            if item.primary_exchange else item.exchange, 1, 0, item.long_name,
-            item.primary_exchange, "", item.industry, item.category, "", "US/Eastern",
-            hours, hours, "", "", 0, "", "", "", "26" if item.is_index else "26,26",
-            "", "ETF" if item.category.endswith("Fund") else ("" if item.is_index else "COMMON"),
-            1 if not item.is_index else 0, 1 if not item.is_index else 0, 100,
+            Out.CONTRACT_DATA,
+            req_id,
+            item.symbol,
+            item.sec_type,
+            "",
+            0.0,
+            "",
+            item.exchange,
+            "USD",
+            item.symbol,
+            item.symbol,
+            item.symbol,
+            item.con_id,
+            0.01,
+            "",
+            "ACTIVETIM,AD,ADJUST,ALERT,ALGO,LMT,MKT,STP",
+            f"SMART,{item.primary_exchange}" if item.primary_exchange else item.exchange,
+            1,
+            0,
+            item.long_name,
+            item.primary_exchange,
+            "",
+            item.industry,
+            item.category,
+            "",
+            "US/Eastern",
+            hours,
+            hours,
+            "",
+            "",
+            0,
+            "",
+            "",
+            "",
+            "26" if item.is_index else "26,26",
+            "",
+            "ETF" if item.category.endswith("Fund") else ("" if item.is_index else "COMMON"),
+            1 if not item.is_index else 0,
+            1 if not item.is_index else 0,
+            100,
         ]
     und = item.underlying
     exch = exchange if exchange in OPTION_EXCHANGES else "SMART"
@@ -151,14 +184,46 @@ def contract_details_fields(
     if und.is_index:
         settlement += ", cash-settled"
     return [
-        Out.CONTRACT_DATA, req_id, und.symbol, "OPT",
-        f"{item.expiry:%Y%m%d} {last:%H:%M} US/Eastern", item.strike, item.right,
-        exch, "USD", item.local_symbol, item.trading_class, item.trading_class, item.con_id,
-        0.01, "100", "ACTIVETIM,AD,ALERT,ALLOC,LMT,MKT,STP", ",".join(OPTION_EXCHANGES), 1,
-        und.con_id, und.long_name, "", f"{item.expiry:%Y%m}", und.industry, und.category,
+        Out.CONTRACT_DATA,
+        req_id,
+        und.symbol,
+        "OPT",
+        f"{item.expiry:%Y%m%d} {last:%H:%M} US/Eastern",
+        item.strike,
+        item.right,
+        exch,
+        "USD",
+        item.local_symbol,
+        item.trading_class,
+        item.trading_class,
+        item.con_id,
+        0.01,
+        "100",
+        "ACTIVETIM,AD,ALERT,ALLOC,LMT,MKT,STP",
+        ",".join(OPTION_EXCHANGES),
+        1,
+        und.con_id,
+        und.long_name,
+        "",
+        f"{item.expiry:%Y%m}",
+        und.industry,
+        und.category,
         settlement,
-        "US/Eastern", hours, hours, "", "", 0, "", und.symbol, und.sec_type, "32,109",
-        f"{item.expiry:%Y%m%d}", "", 1, 1, 1,
+        "US/Eastern",
+        hours,
+        hours,
+        "",
+        "",
+        0,
+        "",
+        und.symbol,
+        und.sec_type,
+        "32,109",
+        f"{item.expiry:%Y%m%d}",
+        "",
+        1,
+        1,
+        1,
     ]
 
 

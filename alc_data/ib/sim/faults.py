@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["MSG_1100", "MSG_1101", "MSG_1102", "REQUEST_KINDS", "Faults", "FaultTarget"]
+__all__ = ["MSG_1100", "MSG_1101", "MSG_1102", "REQUEST_KINDS", "FaultTarget", "Faults"]
 
 #: Request kinds a stall can target ("all" = every request after the handshake).
 REQUEST_KINDS = frozenset(

@@ -148,9 +148,7 @@ def _windows(start: datetime, end: datetime, size: int, hours: Hours) -> list[tu
     return result
 
 
-def hours_for(
-    model: QuoteModel, contract: UnderlyingSpec | OptionSpec, use_rth: bool
-) -> Hours:
+def hours_for(model: QuoteModel, contract: UnderlyingSpec | OptionSpec, use_rth: bool) -> Hours:
     """The trading hours history follows for ``contract`` (see the module docstring)."""
     if isinstance(contract, OptionSpec):
         return cal.session  # the stock market's regular session (see the module docstring)

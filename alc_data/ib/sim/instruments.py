@@ -142,28 +142,94 @@ _FUNDS = ("Funds", "Equity Fund")
 
 UNDERLYINGS: tuple[UnderlyingSpec, ...] = (
     UnderlyingSpec(
-        0, "SPY", "STK", 756733, "SMART", "ARCA", "SPDR S&P 500 ETF TRUST", 520.0, 0.04, 0.16,
-        *_FUNDS, "etf", _ETF_STRIKES, DividendRule(_QUARTER_ENDS, 4, 3, 0, 0.013), True,
-    ),
-    UnderlyingSpec(
-        1, "QQQ", "STK", 320227571, "SMART", "NASDAQ", "INVESCO QQQ TRUST SERIES 1", 440.0,
-        0.05, 0.20, *_FUNDS, "etf", _ETF_STRIKES, DividendRule(_QUARTER_ENDS, 0, 4, 0, 0.006),
+        0,
+        "SPY",
+        "STK",
+        756733,
+        "SMART",
+        "ARCA",
+        "SPDR S&P 500 ETF TRUST",
+        520.0,
+        0.04,
+        0.16,
+        *_FUNDS,
+        "etf",
+        _ETF_STRIKES,
+        DividendRule(_QUARTER_ENDS, 4, 3, 0, 0.013),
         True,
     ),
     UnderlyingSpec(
-        2, "AAPL", "STK", 265598, "SMART", "NASDAQ", "APPLE INC", 200.0, 0.04, 0.26,
-        "Technology", "Computers", "stock", _STOCK_STRIKES,
-        DividendRule((2, 5, 8, 11), 4, 2, 0, 0.005), False,
+        1,
+        "QQQ",
+        "STK",
+        320227571,
+        "SMART",
+        "NASDAQ",
+        "INVESCO QQQ TRUST SERIES 1",
+        440.0,
+        0.05,
+        0.20,
+        *_FUNDS,
+        "etf",
+        _ETF_STRIKES,
+        DividendRule(_QUARTER_ENDS, 0, 4, 0, 0.006),
+        True,
     ),
     UnderlyingSpec(
-        3, "IWM", "STK", 9579970, "SMART", "ARCA", "ISHARES RUSSELL 2000 ETF", 200.0, 0.03,
-        0.21, *_FUNDS, "etf", _ETF_STRIKES, DividendRule(_QUARTER_ENDS, 0, 1, 1, 0.011), True,
+        2,
+        "AAPL",
+        "STK",
+        265598,
+        "SMART",
+        "NASDAQ",
+        "APPLE INC",
+        200.0,
+        0.04,
+        0.26,
+        "Technology",
+        "Computers",
+        "stock",
+        _STOCK_STRIKES,
+        DividendRule((2, 5, 8, 11), 4, 2, 0, 0.005),
+        False,
     ),
     UnderlyingSpec(
-        4, "SPX", "IND", 416904, "CBOE", "", "S&P 500 Stock Index", 5200.0, 0.04, 0.16,
-        "Indices", "Broad Range Equity Index", "index", _INDEX_STRIKES, None, True, "SPXW",
+        3,
+        "IWM",
+        "STK",
+        9579970,
+        "SMART",
+        "ARCA",
+        "ISHARES RUSSELL 2000 ETF",
+        200.0,
+        0.03,
+        0.21,
+        *_FUNDS,
+        "etf",
+        _ETF_STRIKES,
+        DividendRule(_QUARTER_ENDS, 0, 1, 1, 0.011),
+        True,
     ),
-)  # fmt: skip
+    UnderlyingSpec(
+        4,
+        "SPX",
+        "IND",
+        416904,
+        "CBOE",
+        "",
+        "S&P 500 Stock Index",
+        5200.0,
+        0.04,
+        0.16,
+        "Indices",
+        "Broad Range Equity Index",
+        "index",
+        _INDEX_STRIKES,
+        None,
+        True,
+        "SPXW",
+    ),
+)
 _BY_SYMBOL = {u.symbol: u for u in UNDERLYINGS}
 _BY_CON_ID = {u.con_id: u for u in UNDERLYINGS}
 
@@ -201,7 +267,7 @@ class OptionSpec:
 
     @property
     def settlement(self) -> str:
-        """"AM" or "PM"."""
+        """ "AM" or "PM"."""
         return "AM" if self.am_settled else "PM"
 
     @cached_property

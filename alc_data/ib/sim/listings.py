@@ -108,7 +108,7 @@ def expirations_listed(spec: UnderlyingSpec, on: date) -> tuple[tuple[str, date,
 def strike_grid(rule: StrikeRule, kind: str, center: float) -> list[float]:
     """Strikes around ``center``: fine steps within the fine band, coarse ones to the edge."""
     total, fine_band = rule.band(kind)
-    strikes = set()
+    strikes: set[float] = set()
     for step, band in ((rule.fine, fine_band), (rule.coarse, total)):
         lo = math.ceil(center * (1.0 - band) / step)
         hi = math.floor(center * (1.0 + band) / step)

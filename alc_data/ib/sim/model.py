@@ -63,7 +63,9 @@ class QuoteModel:
         self._memo: dict[tuple[int, str, float], float] = {}
         self._days: dict[tuple[int, float], tuple[float, float, int, int, float]] = {}
         self._contracts: dict[int, UnderlyingSpec | OptionSpec | None] = {}
-        self.valuer = Valuer(rate, lambda spec, ts: self.vol_levels(spec, math.floor((ts - EPOCH_TS) / 86_400.0)))
+        self.valuer = Valuer(
+            rate, lambda spec, ts: self.vol_levels(spec, math.floor((ts - EPOCH_TS) / 86_400.0))
+        )
 
     # --- instruments -------------------------------------------------------------------------
 
@@ -106,7 +108,9 @@ class QuoteModel:
         """The expirations of ``symbol`` (any trading class) trading on ``on`` (default today)."""
         return sorted({e for _, e in self.listed(symbol, on)})
 
-    def _schedule(self, spec: UnderlyingSpec, trading_class: str, expiry: date) -> dict[float, date]:
+    def _schedule(
+        self, spec: UnderlyingSpec, trading_class: str, expiry: date
+    ) -> dict[float, date]:
         key = (spec.symbol, trading_class, expiry)
         found = self._strikes.get(key)
         if found is None:
@@ -167,9 +171,7 @@ class QuoteModel:
 
     def listed_on(self, option: OptionSpec) -> date:
         """The first day ``option`` traded."""
-        return self._schedule(option.underlying, option.trading_class, option.expiry)[
-            option.strike
-        ]
+        return self._schedule(option.underlying, option.trading_class, option.expiry)[option.strike]
 
     def is_expired(self, option: OptionSpec, at: datetime | None = None) -> bool:
         """True once the option's last trading moment has passed."""
@@ -245,7 +247,9 @@ class QuoteModel:
         key = (option.con_id, round(minute_ts), round(s * 1000.0))
         found = self._markets.get(key)
         if found is None:
-            levels = self.vol_levels(option.underlying, math.floor((minute_ts - EPOCH_TS) / 86_400.0))
+            levels = self.vol_levels(
+                option.underlying, math.floor((minute_ts - EPOCH_TS) / 86_400.0)
+            )
             found = self.valuer.market(option, s, minute_ts, levels)
             if len(self._markets) > _CACHE_LIMIT:
                 self._markets.clear()
@@ -304,19 +308,49 @@ class QuoteModel:
         period = self.trade_period(spec)
         last_ts = math.floor(ts / period) * period
         trades = int((ts - self.session_start(at)) // period)
-        close = round(path.price(_previous_close(at.astimezone(cal.EXCHANGE_TZ).date()).timestamp()), 2)
+        close = round(
+            path.price(_previous_close(at.astimezone(cal.EXCHANGE_TZ).date()).timestamp()), 2
+        )
         last = round(path.price(last_ts), 2)
         if spec.is_index:
-            return Quote(spec.con_id, at, None, None, 0, 0, last, 0, 0, close, None,
-                         path.atm_vol(day), path.realized_vol(day), mid)  # fmt: skip
+            return Quote(
+                spec.con_id,
+                at,
+                None,
+                None,
+                0,
+                0,
+                last,
+                0,
+                0,
+                close,
+                None,
+                path.atm_vol(day),
+                path.realized_vol(day),
+                mid,
+            )
         bid = floor_tick(mid - 0.005, 0.01)
         bid_size, ask_size = self._sizes(spec.con_id, ts, 100)
         last_size = 100 * (1 + mix(self.seed, spec.con_id, int(last_ts)) % 20)
         volume = trades * 100 * (5 + mix(self.seed, spec.con_id, day) % 5)
         dividends = tick_456(spec, at.astimezone(cal.EXCHANGE_TZ).date())
-        return Quote(spec.con_id, at, bid, round(bid + 0.01, 2), bid_size, ask_size, last,
-                     last_size, volume, close, None, path.atm_vol(day), path.realized_vol(day),
-                     mid, dividends=dividends)  # fmt: skip
+        return Quote(
+            spec.con_id,
+            at,
+            bid,
+            round(bid + 0.01, 2),
+            bid_size,
+            ask_size,
+            last,
+            last_size,
+            volume,
+            close,
+            None,
+            path.atm_vol(day),
+            path.realized_vol(day),
+            mid,
+            dividends=dividends,
+        )
 
     def _option_sizes(self, option: OptionSpec, z: float, ts: float) -> tuple[int, int]:
         scale = {"etf": 900.0, "stock": 300.0, "index": 60.0}[option.underlying.product]
@@ -356,10 +390,24 @@ class QuoteModel:
             bid_size = 0
         last_size = 1 + mix(self.seed, option.con_id, int(last_ts)) % 10
         return Quote(
-            option.con_id, at, m.bid, m.ask, bid_size, max(ask_size, 1), last, last_size,
-            volume, close, open_interest, m.greeks.iv, None, spot, m.greeks, m.bid_greeks,
+            option.con_id,
+            at,
+            m.bid,
+            m.ask,
+            bid_size,
+            max(ask_size, 1),
+            last,
+            last_size,
+            volume,
+            close,
+            open_interest,
+            m.greeks.iv,
+            None,
+            spot,
+            m.greeks,
+            m.bid_greeks,
             m.ask_greeks,
-        )  # fmt: skip
+        )
 
     def _option_close_before(self, option: OptionSpec, at: datetime) -> float:
         """The end of the option's last session before ``at``'s day (its "close" price)."""
@@ -395,8 +443,7 @@ class QuoteModel:
         """Open interest (constant through a day; highest near the money)."""
         s = self._paths[option.underlying.symbol].daily_price(day)
         x = math.log(option.strike / s) / 0.08
-        return int(200 + 30_000 * math.exp(-0.5 * x * x)) + mix(self.seed, option.con_id,
-                                                                 day) % 500  # fmt: skip
+        return int(200 + 30_000 * math.exp(-0.5 * x * x)) + mix(self.seed, option.con_id, day) % 500
 
 
 @lru_cache(maxsize=512)
@@ -405,4 +452,3 @@ def _previous_close(day: date) -> datetime:
     hours = cal.session(cal.previous_trading_day(day))
     assert hours is not None
     return hours[1]
-

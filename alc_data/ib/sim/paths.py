@@ -164,9 +164,7 @@ class _Accrual:
         start = datetime.fromtimestamp(EPOCH_TS + day * _DAY, UTC).date()
         found = dividends_between(spec, start - timedelta(days=200), start + timedelta(days=200))
         for previous, nxt in pairwise(found):
-            self.segments.append(
-                (previous.ex_at.timestamp(), nxt.ex_at.timestamp(), nxt.amount)
-            )
+            self.segments.append((previous.ex_at.timestamp(), nxt.ex_at.timestamp(), nxt.amount))
 
     def at(self, ts: float) -> float:
         """The accrued dividend at epoch second ``ts``."""

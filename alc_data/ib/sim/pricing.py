@@ -90,7 +90,9 @@ class _Solver:
         vols = ql.BlackVolTermStructureHandle(
             ql.BlackConstantVol(_REFERENCE, ql.NullCalendar(), ql.QuoteHandle(self.vol), day_count)
         )
-        self.process = ql.BlackScholesMertonProcess(ql.QuoteHandle(self.spot), no_yield, rates, vols)
+        self.process = ql.BlackScholesMertonProcess(
+            ql.QuoteHandle(self.spot), no_yield, rates, vols
+        )
 
     def eep(
         self,

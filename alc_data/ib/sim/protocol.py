@@ -86,9 +86,7 @@ _PLAIN = (int, str)
 
 def encode(*fields: object) -> bytes:
     """One frame: a 4-byte big-endian length, then each field's text and a NUL."""
-    body = (
-        "\0".join([str(f) if type(f) in _PLAIN else _text(f) for f in fields]) + "\0"
-    ).encode()
+    body = ("\0".join([str(f) if type(f) in _PLAIN else _text(f) for f in fields]) + "\0").encode()
     return _LENGTH.pack(len(body)) + body
 
 

@@ -139,8 +139,12 @@ class ClientSession:
             return False
         client_id = int(fields[2])
         if self.server.client_id_in_use(client_id):
-            self.error(-1, 326, "Unable to connect as the client id is already in use. "
-                                "Retry with a unique client id.")
+            self.error(
+                -1,
+                326,
+                "Unable to connect as the client id is already in use. "
+                "Retry with a unique client id.",
+            )
             await self.writer.drain()
             return False
         self.client_id = client_id

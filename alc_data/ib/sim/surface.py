@@ -18,7 +18,6 @@ from dataclasses import dataclass
 __all__ = ["Smile", "atm_total_variance", "smile_for", "total_variance"]
 
 _KAPPA = 3.0  # per year: how fast the short-end level gives way to the long-run one
-_GAMMA = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +43,7 @@ def atm_total_variance(t: float, short_vol: float, long_vol: float) -> float:
 
 def total_variance(k: float, theta: float, smile: Smile) -> float:
     """SSVI total variance at forward log-moneyness ``k`` given ``theta`` (> 0)."""
-    phi = smile.eta / (theta**_GAMMA * (1.0 + theta) ** (1.0 - _GAMMA))
+    phi: float = smile.eta / (math.sqrt(theta) * math.sqrt(1.0 + theta))  # gamma = 1/2
     rho = smile.rho
     pk = phi * k
     return 0.5 * theta * (1.0 + rho * pk + math.sqrt((pk + rho) ** 2 + 1.0 - rho * rho))

@@ -68,9 +68,7 @@ class Valuer:
         self.levels = levels
         self.eep = EarlyExercise(rate)
 
-    def dividends(
-        self, option: OptionSpec, at_ts: float
-    ) -> list[tuple[float, float]]:
+    def dividends(self, option: OptionSpec, at_ts: float) -> list[tuple[float, float]]:
         """(years from ``at_ts``, amount) of the dividends going ex before expiry."""
         spec = option.underlying
         if spec.dividends is None:

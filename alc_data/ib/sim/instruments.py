@@ -116,25 +116,25 @@ _ETF_STRIKES = StrikeRule(
     1.0,
     5.0,
     (
-        ("daily", 0.07, 0.04),
-        ("weekly", 0.12, 0.05),
-        ("monthly", 0.25, 0.08),
-        ("quarterly", 0.25, 0.08),
-        ("leaps", 0.45, 0.0),
+        ("daily", 0.05, 0.03),
+        ("weekly", 0.10, 0.04),
+        ("monthly", 0.20, 0.05),
+        ("quarterly", 0.20, 0.05),
+        ("leaps", 0.40, 0.0),
     ),
 )
 _STOCK_STRIKES = StrikeRule(
-    2.5, 5.0, (("weekly", 0.15, 0.06), ("monthly", 0.30, 0.10), ("leaps", 0.50, 0.0))
+    2.5, 5.0, (("weekly", 0.12, 0.05), ("monthly", 0.25, 0.08), ("leaps", 0.45, 0.0))
 )
 _INDEX_STRIKES = StrikeRule(
     5.0,
     25.0,
     (
-        ("daily", 0.05, 0.03),
-        ("weekly", 0.08, 0.04),
-        ("monthly", 0.20, 0.05),
-        ("quarterly", 0.20, 0.05),
-        ("leaps", 0.40, 0.0),
+        ("daily", 0.04, 0.02),
+        ("weekly", 0.06, 0.025),
+        ("monthly", 0.15, 0.04),
+        ("quarterly", 0.15, 0.04),
+        ("leaps", 0.35, 0.0),
     ),
 )
 _QUARTER_ENDS = (3, 6, 9, 12)

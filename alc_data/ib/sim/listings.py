@@ -12,7 +12,7 @@ Expiration kinds, by product (a date's kind is the longest-lived that applies):
 
 A Friday (or third Friday) that is an exchange holiday expires on the trading day before.
 Strikes: the listing day's price sets a band of the expiration kind's width, in fine steps
-near the money and coarse steps beyond (SPY: $1 within 4-8 %, $5 further out); every Monday
+near the money and coarse steps beyond (SPY: $1 within 3-5 %, $5 further out); every Monday
 after, strikes are added around that day's price (never removed), as exchanges do.
 """
 

@@ -243,3 +243,23 @@ def test_option_volume_only_grows_within_a_day(model: MarketModel) -> None:
             for i in range(1, 2000)
         ]
         assert all(a <= b for a, b in pairwise(volumes)), strike
+
+
+def test_the_model_says_whether_an_instant_is_in_session(model: MarketModel) -> None:
+    spy, spx = 756733, 416904
+    option = model.option("SPY", date(2026, 11, 20), atm(model, "SPY", date(2026, 11, 20)), "C")
+    aapl = model.option("AAPL", date(2026, 11, 20), 200.0, "C")
+    assert option and aapl
+    wednesday = datetime(2026, 11, 18, 21, 10, tzinfo=UTC)  # 16:10 New York
+    assert not model.in_session(spy, wednesday)  # the stock's regular session ended at 16:00
+    assert model.in_session(spy, wednesday, extended=True)  # extended hours run to 20:00
+    assert model.in_session(option.con_id, wednesday)  # SPY options trade to 16:15
+    assert not model.in_session(aapl.con_id, wednesday)  # equity options close at 16:00
+    assert not model.in_session(spx, wednesday, extended=True)  # an index has no extended hours
+    saturday = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+    assert not any(model.in_session(c, saturday, extended=True) for c in (spy, option.con_id))
+    half_day = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)  # 13:30 on the day after Thanksgiving
+    assert not model.in_session(spy, half_day) and model.in_session(
+        option.con_id, half_day - timedelta(minutes=20)
+    )
+    assert model.in_session(spy, datetime(2026, 11, 18, 15, 0, tzinfo=UTC))  # positive control

@@ -8,6 +8,7 @@ An unknown contract gets error 200. Expired options are not found, with or witho
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from alc_data import exchange_calendar as cal
 from alc_data.ib.sim import instruments as ins
@@ -112,6 +113,7 @@ def _options(model: MarketModel, c: RequestContract, at: datetime) -> list[Optio
     return result
 
 
+@lru_cache(maxsize=256)
 def _trading_hours(start: date) -> str:
     """IB's tradingHours format over a week: "20261125:0930-20261125:1600;20261126:CLOSED"."""
     parts = []

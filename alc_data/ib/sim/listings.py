@@ -105,14 +105,19 @@ def expirations_listed(spec: UnderlyingSpec, on: date) -> tuple[tuple[str, date,
     return tuple(result)
 
 
+def _index_range(step: float, center: float, band: float) -> tuple[int, int]:
+    """The multiples of ``step`` within ``band`` of ``center``: (first, last) index."""
+    lo = math.ceil(center * (1.0 - band) / step - 1e-9)
+    return max(lo, 1), math.floor(center * (1.0 + band) / step + 1e-9)
+
+
 def strike_grid(rule: StrikeRule, kind: str, center: float) -> list[float]:
     """Strikes around ``center``: fine steps within the fine band, coarse ones to the edge."""
     total, fine_band = rule.band(kind)
     strikes: set[float] = set()
     for step, band in ((rule.fine, fine_band), (rule.coarse, total)):
-        lo = math.ceil(center * (1.0 - band) / step)
-        hi = math.floor(center * (1.0 + band) / step)
-        strikes.update(round(i * step, 4) for i in range(max(lo, 1), hi + 1))
+        lo, hi = _index_range(step, center, band)
+        strikes.update(round(i * step, 4) for i in range(lo, hi + 1))
     return sorted(strikes)
 
 
@@ -121,12 +126,25 @@ def strike_schedule(
 ) -> dict[float, date]:
     """Every strike an expiration ever lists, with the day it was added.
 
-    The listing day's grid, then every Monday's grid around that Monday's price (``price_on``).
+    The listing day's grid, then every Monday's grid around that Monday's price (``price_on``);
+    a LEAPS gets a monthly's grid in its last year.
     """
+    rule = spec.strikes
     first: dict[float, date] = {}
+    covered: dict[float, tuple[int, int]] = {}  # step -> the index range listed so far
     day = listing_date(spec, kind, expiry)
     while day <= expiry:
-        for strike in strike_grid(spec.strikes, kind, price_on(day)):
-            first.setdefault(strike, day)
+        center = price_on(day)
+        # A LEAPS within a year of expiry is listed like a monthly (fine strikes near the money).
+        near = kind == "leaps" and (expiry - day).days <= 365
+        total, fine_band = rule.band("monthly" if near else kind)
+        for step, band in ((rule.fine, fine_band), (rule.coarse, total)):
+            lo, hi = _index_range(step, center, band)
+            seen = covered.get(step)
+            for i in range(lo, hi + 1):
+                if seen is None or not seen[0] <= i <= seen[1]:
+                    first.setdefault(round(i * step, 4), day)
+            if lo <= hi:
+                covered[step] = (min(lo, seen[0]), max(hi, seen[1])) if seen else (lo, hi)
         day += timedelta(days=7 - day.weekday())
     return first

@@ -7,6 +7,11 @@ the Friday before, on a Sunday the Monday after; New Year's Day on a Saturday is
 (NYSE does not close on the last trading day of the year). Early closes (13:00) fall on July 3,
 the day after Thanksgiving and Christmas Eve, when those are trading days. Unscheduled closures
 (national days of mourning) are listed explicitly.
+
+Besides the regular session: extended hours for stocks (04:00-20:00, 04:00-17:00 on early-close
+days, as IB serves with ``useRTH=0``) and option sessions, which close at 16:00 for equity
+options and 16:15 for index options and some ETF options (SPY, QQQ, IWM), 13:00 and 13:15 on
+early-close days.
 """
 
 from __future__ import annotations
@@ -19,15 +24,19 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "EARLY_CLOSE",
     "EXCHANGE_TZ",
+    "EXTENDED_CLOSE",
+    "EXTENDED_OPEN",
     "REGULAR_CLOSE",
     "REGULAR_OPEN",
     "early_closes",
+    "extended_session",
     "holidays",
     "is_early_close",
     "is_holiday",
     "is_open",
     "is_trading_day",
     "next_trading_day",
+    "option_session",
     "previous_trading_day",
     "session",
     "trading_days",
@@ -37,6 +46,11 @@ EXCHANGE_TZ = ZoneInfo("America/New_York")
 REGULAR_OPEN = time(9, 30)
 REGULAR_CLOSE = time(16, 0)
 EARLY_CLOSE = time(13, 0)
+EXTENDED_OPEN = time(4, 0)
+EXTENDED_CLOSE = time(20, 0)
+EARLY_EXTENDED_CLOSE = time(17, 0)
+#: Index and some ETF options trade this long after the stock market's close.
+LATE_CLOSE_MINUTES = 15
 
 # Unscheduled full-day closures (national days of mourning).
 _SPECIAL_CLOSURES = frozenset({date(2018, 12, 5), date(2025, 1, 9)})
@@ -123,6 +137,7 @@ def is_early_close(d: date) -> bool:
     return d in early_closes(d.year)
 
 
+@lru_cache(maxsize=8192)
 def session(d: date) -> tuple[datetime, datetime] | None:
     """The regular session of ``d`` as UTC-aware ``(open, close)``, or None if closed."""
     if not is_trading_day(d):
@@ -131,6 +146,25 @@ def session(d: date) -> tuple[datetime, datetime] | None:
     opened = datetime.combine(d, REGULAR_OPEN, EXCHANGE_TZ).astimezone(UTC)
     closed = datetime.combine(d, close, EXCHANGE_TZ).astimezone(UTC)
     return opened, closed
+
+
+@lru_cache(maxsize=8192)
+def extended_session(d: date) -> tuple[datetime, datetime] | None:
+    """Stock trading hours with extended hours (04:00-20:00, 17:00 on early-close days)."""
+    if not is_trading_day(d):
+        return None
+    close = EARLY_EXTENDED_CLOSE if is_early_close(d) else EXTENDED_CLOSE
+    opened = datetime.combine(d, EXTENDED_OPEN, EXCHANGE_TZ).astimezone(UTC)
+    return opened, datetime.combine(d, close, EXCHANGE_TZ).astimezone(UTC)
+
+
+@lru_cache(maxsize=8192)
+def option_session(d: date, *, late_close: bool) -> tuple[datetime, datetime] | None:
+    """An option session: the regular session, 15 minutes longer when ``late_close``."""
+    hours = session(d)
+    if hours is None or not late_close:
+        return hours
+    return hours[0], hours[1] + timedelta(minutes=LATE_CLOSE_MINUTES)
 
 
 def trading_days(start: date, end: date) -> list[date]:

@@ -74,7 +74,7 @@ async def _measure(port: int, contracts: int, seconds: float, runs: int) -> dict
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contracts", type=int, default=100)
-    parser.add_argument("--update-interval", type=float, default=0.005)
+    parser.add_argument("--update-interval", type=float, default=0.01)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 import pytest
 from ib_async import IB, Stock
 
 from alc_data.ib.pacing import PacingRules
-from alc_data.ib.sim import SimConfig, SimServer
+from alc_data.ib.sim import SimClock, SimConfig, SimServer
 
 pytestmark = pytest.mark.timeout(30)
 Connect = Callable[..., Awaitable[IB]]
@@ -48,10 +49,10 @@ async def test_stalled_replies_time_out(sim: SimServer, ib: IB) -> None:
 
 async def test_late_replies(sim: SimServer, ib: IB) -> None:
     sim.faults.stall("current_time", delay=0.3)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    await ib.reqCurrentTimeAsync()
-    assert loop.time() - started >= 0.29
+    reply = asyncio.ensure_future(ib.reqCurrentTimeAsync())
+    await asyncio.sleep(0.05)
+    assert not reply.done()  # stalled: not answered yet (the delay only ever makes it later)
+    assert await asyncio.wait_for(reply, 10) is not None  # positive control: answered late
 
 
 async def test_connectivity_messages(sim: SimServer, ib: IB, until: Until) -> None:
@@ -98,19 +99,24 @@ async def test_scripted_pacing_violation(sim: SimServer, ib: IB) -> None:
 
 
 async def test_pacing_rules_are_enforced() -> None:
-    config = SimConfig(seed=1, pacing=PacingRules(time_scale=0.05))  # 15 s -> 0.75 s
-    async with SimServer(config, port=0) as sim:
+    """Pacing is decided on an injected clock: no test outcome depends on how long it waits."""
+    ticks = [1000.0]
+    config = SimConfig(seed=1, pacing=PacingRules())  # IB's own 15 s for identical requests
+    clock = SimClock(datetime(2026, 11, 18, 16, 0, tzinfo=UTC))  # in a session
+    async with SimServer(config, port=0, clock=clock, monotonic=lambda: ticks[0]) as sim:
         ib = IB()
         await ib.connectAsync("127.0.0.1", sim.port, clientId=3)
         errors = record_errors(ib)
         spy = Stock("SPY", "SMART", "USD")
         await ib.qualifyContractsAsync(spy)
         args = (spy, "", "1800 S", "30 secs", "MIDPOINT", False)
-        assert len(await ib.reqHistoricalDataAsync(*args)) == 60
+        assert len(await ib.reqHistoricalDataAsync(*args)) > 0
+        ticks[0] += 14.9
         assert list(await ib.reqHistoricalDataAsync(*args)) == []  # identical within 15 s
         assert [c for _, c, _ in errors] == [162]
-        await asyncio.sleep(0.8)
-        assert len(await ib.reqHistoricalDataAsync(*args)) == 60
+        ticks[0] += 0.2  # 15.1 s after the first: allowed again
+        assert len(await ib.reqHistoricalDataAsync(*args)) > 0
+        assert [c for _, c, _ in errors] == [162]
         ib.disconnect()
 
 

@@ -10,10 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alc_data.ib.sim import MarketModel, SimClock
-from alc_data.ib.sim.history import HistoryError
-from alc_data.ib.sim.instruments import is_monthly
-from alc_data.ib.sim.pricing import bs_price, implied_vol
+from alc_data.ib.sim import HistoryError, MarketModel, SimClock
+from alc_data.ib.sim.dividends import dividends_between
+from alc_data.ib.sim.listings import expiry_kind
 
 FROZEN_AT = datetime(2026, 11, 18, 16, 0, 7, tzinfo=UTC)  # a Wednesday, 11:00 New York
 
@@ -45,22 +44,64 @@ def test_realistic_prices(model: MarketModel) -> None:
         assert 4000 < model.quote(416904, at).last < 7000  # SPX
 
 
-def test_weekly_and_monthly_listings(model: MarketModel) -> None:
-    listed = model.expirations("SPY", date(2026, 11, 18))
-    weeklies = [e for e in listed if not is_monthly(e)]
-    monthlies = [e for e in listed if is_monthly(e)]
-    assert listed[0] == date(2026, 11, 20)
-    assert len(weeklies) >= 4 and all(e <= date(2026, 12, 31) for e in weeklies)
-    assert len(monthlies) >= 12 and max(monthlies) <= date(2027, 11, 18)
-    assert date(2026, 4, 2) in model.expirations("SPY", date(2026, 3, 30))  # Good Friday -> Thu
-    assert model.expirations("SPY", date(2025, 1, 6))[0] == date(2025, 1, 10)
-    strikes = model.strikes("SPY", listed[1])
-    assert all(b - a == 1.0 for a, b in pairwise(strikes))
-    assert all(k % 5 == 0 for k in model.strikes("SPX", listed[1]))
+def test_listings_by_product(model: MarketModel) -> None:
+    today = date(2026, 11, 18)  # a Wednesday
+    spy = model.expirations("SPY", today)
+    assert spy[:5] == [date(2026, 11, d) for d in (18, 19, 20, 23, 24)]  # dailies Mon-Fri
+    spec = model.underlyings_by_symbol("SPY")
+    kinds = {expiry_kind(spec, "SPY", e) for e in spy}
+    assert kinds == {"daily", "weekly", "monthly", "quarterly", "leaps"}
+    assert date(2026, 12, 31) in spy  # the quarter's last trading day
+    assert 790 <= (max(spy) - today).days <= 820  # LEAPS about two years out
+    aapl = model.expirations("AAPL", today)
+    assert all(
+        expiry_kind(model.underlyings_by_symbol("AAPL"), "AAPL", e)
+        in {"weekly", "monthly", "leaps"}
+        for e in aapl
+    )
+    assert date(2026, 11, 19) not in aapl and date(2026, 12, 24) in aapl  # Christmas: Thursday
+    assert date(2026, 4, 2) in model.expirations("AAPL", date(2026, 3, 30))  # Good Friday
+    spx = model.listed("SPX", today)
+    assert ("SPX", date(2026, 11, 20)) in spx and ("SPXW", date(2026, 11, 20)) in spx
+    assert ("SPX", date(2026, 11, 19)) not in spx and ("SPXW", date(2026, 11, 19)) in spx
+    both = set(model.strikes("SPX", date(2026, 11, 20), "SPX")) & set(
+        model.strikes("SPX", date(2026, 11, 20), "SPXW")
+    )
+    strike = sorted(both)[len(both) // 2]
+    am = model.option("SPX", date(2026, 11, 20), strike, "C", "SPX")
+    pm = model.option("SPX", date(2026, 11, 20), strike, "C", "SPXW")
+    assert am and pm and am.con_id != pm.con_id
+    assert (am.settlement, pm.settlement) == ("AM", "PM") and am.european and pm.european
+    assert am.expires_at == datetime(2026, 11, 20, 14, 30, tzinfo=UTC)  # the open's prints
+
+
+def test_strike_grids_widen_away_from_the_money(model: MarketModel) -> None:
+    spot = model.path("SPY").price(FROZEN_AT.timestamp())
+    expiry = date(2026, 12, 18)  # a monthly: the widest band
+    strikes = model.strikes("SPY", expiry)
+    steps = {round(b - a, 4) for a, b in pairwise(strikes) if abs(a - spot) < 0.02 * spot}
+    far = {
+        round(b - a, 4)
+        for a, b in pairwise(strikes)
+        if abs(a - spot) > 0.2 * spot and abs(b - spot) > 0.2 * spot
+    }
+    assert steps == {1.0} and far == {5.0}
+    assert all(k % 5 == 0 for k in model.strikes("SPX", model.expirations("SPX")[1]))
+
+
+def test_dividends_drop_the_price_on_the_ex_date(model: MarketModel) -> None:
+    spec = model.underlyings_by_symbol("SPY")
+    [dividend] = dividends_between(spec, date(2026, 9, 1), date(2026, 9, 30))
+    ex = dividend.ex_at.timestamp()
+    path = model.path("SPY")
+    before, after = path.price(ex - 20.0), path.price(ex)
+    # the drop is the dividend plus 20 seconds of the path's own move
+    assert before - after == pytest.approx(dividend.amount, abs=0.5)
+    assert model.underlyings_by_symbol("SPX").dividends is None
 
 
 def test_option_quotes_are_consistent(model: MarketModel) -> None:
-    expiry = model.expirations("SPY", FROZEN_AT.date())[3]
+    expiry = model.expirations("SPY", FROZEN_AT.date())[20]
     k = atm(model, "SPY", expiry)
     call = model.option("SPY", expiry, k, "C")
     put = model.option("SPY", expiry, k, "P")
@@ -71,19 +112,26 @@ def test_option_quotes_are_consistent(model: MarketModel) -> None:
         assert q.bid is not None and q.ask is not None and q.greeks is not None
         assert 0 < q.bid < q.greeks.price < q.ask
         assert q.open_interest and q.open_interest > 0
-    assert 0.4 < qc.greeks.delta < 0.6 and -0.6 < qp.greeks.delta < -0.4
-    assert qc.greeks.delta - qp.greeks.delta == pytest.approx(
-        math.exp(-0.013 * model.time_to_expiry(call, FROZEN_AT)), rel=1e-6
-    )
+    assert 0.4 < qc.greeks.delta < 0.7 and -0.6 < qp.greeks.delta < -0.3
+    assert qc.greeks.pv_dividend > 0  # SPY goes ex before this expiry
     t = model.time_to_expiry(call, FROZEN_AT)
-    parity = qc.und_price * math.exp(-0.013 * t) - k * math.exp(-model.rate * t)
-    assert qc.bid - qp.ask <= parity <= qc.ask - qp.bid
-    # the model's implied vol reprices the model price
-    iv = implied_vol("C", qc.greeks.price, qc.und_price, k, t, model.rate, 0.013, 0.3)
-    assert iv == pytest.approx(qc.greeks.iv, abs=1e-4)
-    assert bs_price("C", qc.und_price, k, t, model.rate, 0.013, qc.greeks.iv) == pytest.approx(
-        qc.greeks.price, abs=1e-6
-    )
+    s, d = qc.und_price, qc.greeks.pv_dividend
+    assert s - d - k <= qc.greeks.price - qp.greeks.price <= s - k * math.exp(-model.rate * t)
+
+
+def test_near_the_money_spy_spreads_are_a_penny_or_two(model: MarketModel) -> None:
+    spot = model.path("SPY").price(FROZEN_AT.timestamp())
+    widths = []
+    for expiry in model.expirations("SPY", FROZEN_AT.date())[:6]:
+        for k in sorted(model.strikes("SPY", expiry), key=lambda k: abs(k - spot))[:4]:
+            for right in "CP":
+                q = model.quote(model.option("SPY", expiry, k, right).con_id, FROZEN_AT)  # type: ignore[union-attr]
+                widths.append(round(q.ask - q.bid, 2))  # type: ignore[operator]
+    assert max(widths) <= 0.02 and min(widths) == 0.01
+    leaps = model.expirations("SPY", FROZEN_AT.date())[-1]
+    k = min(model.strikes("SPY", leaps), key=lambda k: abs(k - spot))
+    far = model.quote(model.option("SPY", leaps, k, "C").con_id, FROZEN_AT)  # type: ignore[union-attr]
+    assert far.ask - far.bid > 0.1  # type: ignore[operator]
 
 
 def test_smile_spreads_and_zero_bids(model: MarketModel) -> None:
@@ -92,9 +140,9 @@ def test_smile_spreads_and_zero_bids(model: MarketModel) -> None:
     k0 = atm(model, "SPY", expiry)
     quotes = {
         k: model.quote(model.option("SPY", expiry, k, "P").con_id, FROZEN_AT)  # type: ignore[union-attr]
-        for k in (strikes[0], k0 - 20, k0)
+        for k in (strikes[0], k0 - 15, k0)
     }
-    far, otm, at_money = quotes[strikes[0]], quotes[k0 - 20], quotes[k0]
+    far, otm, at_money = quotes[strikes[0]], quotes[k0 - 15], quotes[k0]
     assert far.implied_vol > otm.implied_vol > at_money.implied_vol  # put skew
     assert far.bid == 0.0 and far.bid_size == 0 and far.bid_greeks is None
     assert far.ask is not None and far.ask > 0
@@ -133,10 +181,18 @@ def test_history_semantics(model: MarketModel) -> None:
         use_rth=True,
     )
     assert len(rth) == 390 and rth[0].time == datetime(2026, 11, 17, 14, 30, tzinfo=UTC)
-    allday = model.bars(
-        756733, end="20261117-21:00:00", duration="1 D", bar_size="1 hour", what_to_show="BID_ASK"
+    extended = model.bars(
+        756733, end="20261118-01:00:00", duration="1 D", bar_size="1 hour", what_to_show="BID_ASK"
     )
-    assert len(allday) == 24
+    assert len(extended) == 16 and extended[0].time == datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
+    option = model.option("SPY", date(2026, 11, 20), atm(model, "SPY", date(2026, 11, 20)), "C")
+    assert option
+    bars = model.bars(option.con_id, end="20261118-01:00:00", duration="1 D", bar_size="1 hour")
+    assert bars[0].time == datetime(2026, 11, 17, 14, 30, tzinfo=UTC)  # options: regular hours
+    assert bars[-1].time == datetime(2026, 11, 17, 20, 0, tzinfo=UTC)  # the 16:00 close
+    with pytest.raises(HistoryError) as bad:
+        model.bars(756733, bar_size="0 mins")
+    assert bad.value.code == 321
     with pytest.raises(HistoryError) as info:
         model.bars(756733, end="20200101-00:00:00", duration="1 D", bar_size="1 min")
     assert info.value.code == 162
@@ -155,7 +211,7 @@ def test_quotes_and_bars_are_sane_everywhere(
 ) -> None:
     at = FROZEN_AT - timedelta(seconds=offset)
     model = MarketModel(3, clock=SimClock(at))
-    expiry = model.expirations(symbol, at.date())[nth]
+    expiry = model.expirations(symbol, at.date())[nth + 3]
     spot = model.path(symbol).price(at.timestamp())
     strike = min(model.strikes(symbol, expiry), key=lambda k: abs(k - spot * (1 + moneyness)))
     option = model.option(symbol, expiry, strike, right)
@@ -191,3 +247,23 @@ def test_option_volume_only_grows_within_a_day(model: MarketModel) -> None:
             for i in range(1, 2000)
         ]
         assert all(a <= b for a, b in pairwise(volumes)), strike
+
+
+def test_the_model_says_whether_an_instant_is_in_session(model: MarketModel) -> None:
+    spy, spx = 756733, 416904
+    option = model.option("SPY", date(2026, 11, 20), atm(model, "SPY", date(2026, 11, 20)), "C")
+    aapl = model.option("AAPL", date(2026, 11, 20), 200.0, "C")
+    assert option and aapl
+    wednesday = datetime(2026, 11, 18, 21, 10, tzinfo=UTC)  # 16:10 New York
+    assert not model.in_session(spy, wednesday)  # the stock's regular session ended at 16:00
+    assert model.in_session(spy, wednesday, extended=True)  # extended hours run to 20:00
+    assert model.in_session(option.con_id, wednesday)  # SPY options trade to 16:15
+    assert not model.in_session(aapl.con_id, wednesday)  # equity options close at 16:00
+    assert not model.in_session(spx, wednesday, extended=True)  # an index has no extended hours
+    saturday = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
+    assert not any(model.in_session(c, saturday, extended=True) for c in (spy, option.con_id))
+    half_day = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)  # 13:30 on the day after Thanksgiving
+    assert not model.in_session(spy, half_day) and model.in_session(
+        option.con_id, half_day - timedelta(minutes=20)
+    )
+    assert model.in_session(spy, datetime(2026, 11, 18, 15, 0, tzinfo=UTC))  # positive control

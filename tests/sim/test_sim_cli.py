@@ -57,6 +57,8 @@ async def test_module_serves_until_ctrl_c() -> None:
     try:
         line = await asyncio.wait_for(proc.stderr.readline(), 10)
         assert b"IB simulator ready on 127.0.0.1:%d" % port in line
+        for part in (b"server version 176", b"SPY, QQQ, AAPL, IWM, SPX", b"live data at any hour"):
+            assert part in line
         ib = IB()
         await ib.connectAsync("127.0.0.1", port, clientId=9)
         assert ib.isConnected()
@@ -74,8 +76,14 @@ async def test_module_serves_until_ctrl_c() -> None:
 async def test_module_stops_cleanly_on_sigterm() -> None:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "alc_data.ib.sim", "--port", str(port), "--calendar",
-        stderr=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        sys.executable,
+        "-m",
+        "alc_data.ib.sim",
+        "--port",
+        str(port),
+        "--calendar",
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stderr is not None
     try:
@@ -88,3 +96,38 @@ async def test_module_stops_cleanly_on_sigterm() -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+def serve_args(**overrides: object) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="alc-data")
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["sim", "serve"])
+    for key, value in overrides.items():
+        setattr(args, key, value)
+    return args
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"port": 70000}, "--port must be between 1 and 65535, got 70000"),
+        ({"port": 0}, "--port must be between 1 and 65535, got 0"),
+        ({"update_interval": 0.0}, "--update-interval must be at least 0.01 s"),
+        ({"update_interval": float("nan")}, "--update-interval must be at least 0.01 s"),
+        ({"lines": 0}, "--lines must be at least 1"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_2(
+    overrides: dict[str, object], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert serve(serve_args(**overrides)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_update_interval_below_10_ms_is_refused_by_the_config() -> None:
+    from alc_data.ib.sim import SimConfig
+
+    with pytest.raises(ValueError, match="at least 10 ms"):
+        SimConfig(update_interval=0.0)
+    assert SimConfig(update_interval=0.01).update_interval == 0.01  # the limit itself is fine

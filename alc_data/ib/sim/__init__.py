@@ -8,10 +8,10 @@ Run it standalone with ``alc-data sim serve`` or ``python -m alc_data.ib.sim``.
 from __future__ import annotations
 
 from alc_data.ib.sim.clock import SimClock
+from alc_data.ib.sim.core import Bar, Greeks, HistoryError, Quote
 from alc_data.ib.sim.faults import Faults
-from alc_data.ib.sim.history import HistoryError
 from alc_data.ib.sim.instruments import UNDERLYINGS, OptionSpec, UnderlyingSpec
-from alc_data.ib.sim.model import Bar, MarketModel, Quote
+from alc_data.ib.sim.market import MarketModel
 from alc_data.ib.sim.protocol import SERVER_VERSION
 from alc_data.ib.sim.server import SimConfig, SimServer
 
@@ -20,6 +20,7 @@ __all__ = [
     "UNDERLYINGS",
     "Bar",
     "Faults",
+    "Greeks",
     "HistoryError",
     "MarketModel",
     "OptionSpec",

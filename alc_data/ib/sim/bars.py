@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
+from alc_data.ib.sim.core import Bar, day_index, mix
 from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec
-
-if TYPE_CHECKING:
-    from alc_data.ib.sim.model import Bar, MarketModel
+from alc_data.ib.sim.model import QuoteModel
 
 __all__ = ["compute_bar"]
 
@@ -20,42 +18,41 @@ def _ohlc(values: list[float]) -> tuple[float, float, float, float]:
 
 
 def compute_bar(
-    model: MarketModel, contract: UnderlyingSpec | OptionSpec, lo: float, hi: float, what: str
+    model: QuoteModel, contract: UnderlyingSpec | OptionSpec, lo: float, hi: float, what: str
 ) -> Bar | None:
     """The bar over [lo, hi) (epoch seconds), or None when it has no data (no trades)."""
-    from alc_data.ib.sim.model import Bar, _day_index, _mix
-
     start = datetime.fromtimestamp(lo, UTC)
-    symbol = contract.symbol if isinstance(contract, UnderlyingSpec) else contract.underlying.symbol
-    path = model.path(symbol)
-    o, h, low, c, _, _ = path.ohlc(lo, hi)
-    day = _day_index(start)
+    spec = contract if isinstance(contract, UnderlyingSpec) else contract.underlying
+    path = model.path(spec.symbol)
+    o, h, low, c, h_t, low_t = path.ohlc(lo, hi)
+    day = day_index(start)
     if isinstance(contract, UnderlyingSpec):
         if what in {"OPTION_IMPLIED_VOLATILITY", "HISTORICAL_VOLATILITY"}:
             fn = path.atm_vol if what == "OPTION_IMPLIED_VOLATILITY" else path.realized_vol
-            end_day = _day_index(datetime.fromtimestamp(hi - 1e-6, UTC))
+            end_day = day_index(datetime.fromtimestamp(hi - 1e-6, UTC))
             a, b = round(fn(day), 6), round(fn(end_day), 6)
             return Bar(start, a, max(a, b), min(a, b), b, -1.0, -1.0, -1)
         prices = [round(v, 2) for v in (o, h, low, c)]
         spread = 0.0 if contract.is_index else 0.01
-        bids = [round(math.floor(v * 100 - 0.5 + 1e-9) / 100, 2) for v in (o, h, low, c)]
-        return _finish(model, contract.con_id, start, lo, hi, what, prices, bids,
-                       [round(b + spread, 2) for b in bids], 1.0,
-                       0 if contract.is_index else 100)
-    t = model.time_to_expiry(contract, start)
-    markets = [model.option_market(contract, s, t, day) for s in (o, h, low, c)]
-    bids = [m[1] for m in markets]
-    asks = [m[2] for m in markets]
-    mids = [round((m[1] + m[2]) / 2.0, 3) for m in markets]
-    vol = markets[0][0].iv
-    z = abs(math.log(contract.strike / o)) / (vol * math.sqrt(max(t, 1e-6)))
-    period = model.trade_period(contract, z)
-    size = 3 + _mix(model.seed, contract.con_id, day) % 5
+        bids = [math.floor(v * 100.0 + 1e-9) / 100.0 for v in (o, h, low, c)]
+        asks = [round(b + spread, 2) for b in bids]
+        lot = 0 if contract.is_index else 100
+        return _finish(model, contract.con_id, start, lo, hi, what, prices, bids, asks, 1.0, lot)
+    # Option prices at the underlying's open, high, low and close, valued with the time to
+    # expiry at the bar's start (so OHLC is consistent: low <= open, close <= high).
+    minute = math.floor(lo / 60.0) * 60.0
+    spots = [model.spot(spec, ts) for ts in (lo, h_t, low_t, hi)]
+    markets = [model.option_market(contract, s, minute) for s in spots]
+    bids = [m.bid for m in markets]
+    asks = [m.ask for m in markets]
+    mids = [round((m.bid + m.ask) / 2.0, 3) for m in markets]
+    period = model.trade_period(contract, markets[0].z)
+    size = 3 + mix(model.seed, contract.con_id, day) % 5
     return _finish(model, contract.con_id, start, lo, hi, what, mids, bids, asks, period, size)
 
 
 def _finish(
-    model: MarketModel,
+    model: QuoteModel,
     con_id: int,
     start: datetime,
     lo: float,
@@ -67,8 +64,6 @@ def _finish(
     period: float,
     lot: int,
 ) -> Bar | None:
-    from alc_data.ib.sim.model import Bar
-
     if what == "MIDPOINT":
         return Bar(start, *_ohlc(mids), -1.0, -1.0, -1)
     if what == "BID":

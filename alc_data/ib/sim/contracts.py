@@ -8,15 +8,13 @@ An unknown contract gets error 200. Expired options are not found, with or witho
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from functools import lru_cache
 
 from alc_data import exchange_calendar as cal
 from alc_data.ib.sim import instruments as ins
 from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec
+from alc_data.ib.sim.model import QuoteModel as MarketModel
 from alc_data.ib.sim.protocol import Out, RequestContract
-
-if TYPE_CHECKING:
-    from alc_data.ib.sim.model import MarketModel
 
 __all__ = ["contract_details_fields", "resolve", "sec_def_opt_params"]
 
@@ -57,7 +55,8 @@ def resolve(
         if found is None:
             return []
         if isinstance(found, OptionSpec) and (
-            model.is_expired(found, at) or found.listed_on > at.astimezone(cal.EXCHANGE_TZ).date()
+            model.is_expired(found, at)
+            or model.listed_on(found) > at.astimezone(cal.EXCHANGE_TZ).date()
         ):
             return []
         if isinstance(found, UnderlyingSpec):
@@ -89,32 +88,32 @@ def _option_matches(o: OptionSpec, c: RequestContract) -> bool:
 
 
 def _options(model: MarketModel, c: RequestContract, at: datetime) -> list[OptionSpec]:
-    symbol = c.symbol or c.local_symbol[:6].strip().replace("SPXW", "SPX")
+    symbol = c.symbol or c.local_symbol[:6].strip()
     spec = ins.underlying_by_symbol(symbol)
     if spec is None:
         return []
     today = at.astimezone(cal.EXCHANGE_TZ).date()
     full, month = _parse_expiry(c.expiry)
-    expiries = [full] if full else model.expirations(spec.symbol, today)
     result: list[OptionSpec] = []
-    for expiry in expiries:
-        if not ins.is_expiration(expiry) or (month and expiry.strftime("%Y%m") != month):
+    for trading_class, expiry in model.listed(spec.symbol, today):
+        if (full and expiry != full) or (month and expiry.strftime("%Y%m") != month):
             continue
-        strikes = model.strikes(spec.symbol, expiry)
+        if c.trading_class and c.trading_class != trading_class:
+            continue
+        strikes = model.strikes(spec.symbol, expiry, trading_class, today)
         if c.strike:
             strikes = [k for k in strikes if abs(k - c.strike) < 1e-6]
         for strike in strikes:
             for right in (c.right,) if c.right in {"C", "P"} else ("C", "P"):
-                o = OptionSpec(spec, expiry, strike, right)
-                if _option_matches(o, c) and not model.is_expired(o, at) and (
-                    o.listed_on <= today
-                ):
+                o = OptionSpec(spec, expiry, strike, right, trading_class)
+                if _option_matches(o, c) and not model.is_expired(o, at):
                     result.append(o)
         if len(result) > _MAX_MATCHES:
             break
     return result
 
 
+@lru_cache(maxsize=256)
 def _trading_hours(start: date) -> str:
     """IB's tradingHours format over a week: "20261125:0930-20261125:1600;20261126:CLOSED"."""
     parts = []
@@ -139,25 +138,94 @@ def contract_details_fields(
     hours = _trading_hours(today)
     if isinstance(item, UnderlyingSpec):
         return [
-            Out.CONTRACT_DATA, req_id, item.symbol, item.sec_type, "", 0.0, "", item.exchange,
-            "USD", item.symbol, item.symbol, item.symbol, item.con_id, 0.01, "",
-            "ACTIVETIM,AD,ADJUST,ALERT,ALGO,LMT,MKT,STP", f"SMART,{item.primary_exchange}"
-            if item.primary_exchange else item.exchange, 1, 0, item.long_name,
-            item.primary_exchange, "", item.industry, item.category, "", "US/Eastern",
-            hours, hours, "", "", 0, "", "", "", "26" if item.is_index else "26,26",
-            "", "ETF" if item.category.endswith("Fund") else ("" if item.is_index else "COMMON"),
-            1 if not item.is_index else 0, 1 if not item.is_index else 0, 100,
+            Out.CONTRACT_DATA,
+            req_id,
+            item.symbol,
+            item.sec_type,
+            "",
+            0.0,
+            "",
+            item.exchange,
+            "USD",
+            item.symbol,
+            item.symbol,
+            item.symbol,
+            item.con_id,
+            0.01,
+            "",
+            "ACTIVETIM,AD,ADJUST,ALERT,ALGO,LMT,MKT,STP",
+            f"SMART,{item.primary_exchange}" if item.primary_exchange else item.exchange,
+            1,
+            0,
+            item.long_name,
+            item.primary_exchange,
+            "",
+            item.industry,
+            item.category,
+            "",
+            "US/Eastern",
+            hours,
+            hours,
+            "",
+            "",
+            0,
+            "",
+            "",
+            "",
+            "26" if item.is_index else "26,26",
+            "",
+            "ETF" if item.category.endswith("Fund") else ("" if item.is_index else "COMMON"),
+            1 if not item.is_index else 0,
+            1 if not item.is_index else 0,
+            100,
         ]
     und = item.underlying
     exch = exchange if exchange in OPTION_EXCHANGES else "SMART"
+    last = item.expires_at.astimezone(cal.EXCHANGE_TZ)
+    settlement = f"{item.settlement} settlement, " + ("European" if item.european else "American")
+    if und.is_index:
+        settlement += ", cash-settled"
     return [
-        Out.CONTRACT_DATA, req_id, und.symbol, "OPT",
-        f"{item.expiry:%Y%m%d} {und.option_close:%H:%M} US/Eastern", item.strike, item.right,
-        exch, "USD", item.local_symbol, item.trading_class, item.trading_class, item.con_id,
-        0.01, "100", "ACTIVETIM,AD,ALERT,ALLOC,LMT,MKT,STP", ",".join(OPTION_EXCHANGES), 1,
-        und.con_id, und.long_name, "", f"{item.expiry:%Y%m}", und.industry, und.category, "",
-        "US/Eastern", hours, hours, "", "", 0, "", und.symbol, und.sec_type, "32,109",
-        f"{item.expiry:%Y%m%d}", "", 1, 1, 1,
+        Out.CONTRACT_DATA,
+        req_id,
+        und.symbol,
+        "OPT",
+        f"{item.expiry:%Y%m%d} {last:%H:%M} US/Eastern",
+        item.strike,
+        item.right,
+        exch,
+        "USD",
+        item.local_symbol,
+        item.trading_class,
+        item.trading_class,
+        item.con_id,
+        0.01,
+        "100",
+        "ACTIVETIM,AD,ALERT,ALLOC,LMT,MKT,STP",
+        ",".join(OPTION_EXCHANGES),
+        1,
+        und.con_id,
+        und.long_name,
+        "",
+        f"{item.expiry:%Y%m}",
+        und.industry,
+        und.category,
+        settlement,
+        "US/Eastern",
+        hours,
+        hours,
+        "",
+        "",
+        0,
+        "",
+        und.symbol,
+        und.sec_type,
+        "32,109",
+        f"{item.expiry:%Y%m%d}",
+        "",
+        1,
+        1,
+        1,
     ]
 
 
@@ -167,12 +235,15 @@ def sec_def_opt_params(
     """(exchange, trading class, expirations, strikes) entries, as reqSecDefOptParams answers."""
     today = at.astimezone(cal.EXCHANGE_TZ).date()
     by_class: dict[str, list[date]] = {}
-    for expiry in model.expirations(spec.symbol, today):
-        if datetime.combine(expiry, spec.option_close, cal.EXCHANGE_TZ) > at:
-            by_class.setdefault(spec.trading_class(expiry), []).append(expiry)
+    for trading_class, expiry in model.listed(spec.symbol, today):
+        probe = OptionSpec(spec, expiry, 0.0, "C", trading_class)
+        if probe.expires_at > at:
+            by_class.setdefault(trading_class, []).append(expiry)
     entries = []
-    for exchange in OPTION_EXCHANGES:
-        for trading_class, expiries in sorted(by_class.items()):
-            strikes = sorted({k for e in expiries for k in model.strikes(spec.symbol, e)})
+    for trading_class, expiries in sorted(by_class.items()):
+        strikes = sorted(
+            {k for e in expiries for k in model.strikes(spec.symbol, e, trading_class, today)}
+        )
+        for exchange in OPTION_EXCHANGES:
             entries.append((exchange, trading_class, [f"{e:%Y%m%d}" for e in expiries], strikes))
     return entries

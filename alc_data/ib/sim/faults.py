@@ -9,28 +9,47 @@ without a subscription, and error 162 pacing violations.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from alc_data.ib.sim.server import SimServer
-
-__all__ = ["REQUEST_KINDS", "Faults"]
+__all__ = ["MSG_1100", "MSG_1101", "MSG_1102", "REQUEST_KINDS", "FaultTarget", "Faults"]
 
 #: Request kinds a stall can target ("all" = every request after the handshake).
-REQUEST_KINDS = frozenset({"all", "contract_details", "sec_def", "market_data", "history",
-                           "head_timestamp", "current_time", "startup"})
+REQUEST_KINDS = frozenset(
+    {
+        "all",
+        "contract_details",
+        "sec_def",
+        "market_data",
+        "history",
+        "head_timestamp",
+        "current_time",
+        "startup",
+    }
+)
 
 MSG_1100 = "Connectivity between IB and Trader Workstation has been lost."
 MSG_1101 = "Connectivity between IB and Trader Workstation has been restored - data lost.*"
-MSG_1102 = ("Connectivity between IB and Trader Workstation has been restored - data "
-            "maintained. All data farms are connected: usfarm; ushmds; secdefnj.")
+MSG_1102 = (
+    "Connectivity between IB and Trader Workstation has been restored - data "
+    "maintained. All data farms are connected: usfarm; ushmds; secdefnj."
+)
+
+
+class FaultTarget(Protocol):
+    """What faults act on: the gateway's connections."""
+
+    async def drop_connections(self, client_id: int | None) -> None: ...
+
+    def broadcast_error(self, code: int, message: str) -> None: ...
+
+    def drop_subscriptions(self) -> None: ...
 
 
 @dataclass
 class Faults:
-    """The fault switches of one :class:`~alc_data.ib.sim.server.SimServer`."""
+    """The fault switches of one simulated gateway."""
 
-    server: SimServer
+    target: FaultTarget
     stalled: dict[str, float | None] = field(default_factory=dict)
     not_subscribed: set[str] = field(default_factory=set)
     pacing_violations: int = 0
@@ -78,18 +97,18 @@ class Faults:
 
     async def drop_connections(self, client_id: int | None = None) -> None:
         """Close client sockets abruptly (all, or one client id); new connections still work."""
-        await self.server.drop_connections(client_id)
+        await self.target.drop_connections(client_id)
 
     def lose_connectivity(self) -> None:
         """Send error 1100 to every client and stop market-data updates."""
         self.connectivity_lost = True
-        self.server.broadcast_error(1100, MSG_1100)
+        self.target.broadcast_error(1100, MSG_1100)
 
     def restore_connectivity(self, data_lost: bool = False) -> None:
         """Send 1102 (data maintained) or 1101 (data lost: subscriptions are dropped)."""
         self.connectivity_lost = False
         if data_lost:
-            self.server.drop_subscriptions()
-            self.server.broadcast_error(1101, MSG_1101)
+            self.target.drop_subscriptions()
+            self.target.broadcast_error(1101, MSG_1101)
         else:
-            self.server.broadcast_error(1102, MSG_1102)
+            self.target.broadcast_error(1102, MSG_1102)

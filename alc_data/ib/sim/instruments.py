@@ -1,43 +1,72 @@
-"""The simulated instruments: underlyings, option listing rules, strikes and contract ids.
+"""The simulated instruments: underlyings, option contracts and their contract ids.
 
-Listing rules (simplified from the US options market): weekly expirations on every Friday
-(Thursday when the Friday is an exchange holiday) are listed six weeks ahead; monthly expirations
-(the third Friday) a year ahead. The strikes of an expiration are fixed on its listing date: a
-band around the underlying's price that day, in the underlying's standard increment. SPX monthlies
-trade as class ``SPX`` and its weeklies as ``SPXW``; every other class is the symbol.
+Five underlyings make the default universe: SPY, QQQ and IWM (ETFs with daily expirations),
+AAPL (a single stock with weekly expirations) and SPX (an index: European, cash-settled
+options; AM-settled monthlies as class ``SPX``, PM-settled dailies as ``SPXW``). Stock and ETF
+options are American; the stocks pay quarterly cash dividends (see
+:mod:`alc_data.ib.sim.dividends`); the index pays none.
 
-Option contract ids encode the contract (underlying, expiration, strike, right), so any id can be
-decoded without a registry and ids are stable across runs and seeds.
+Option contract ids encode the contract (underlying, trading class, expiration, strike, right),
+so any id can be decoded without a registry and ids are stable across runs and seeds.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from alc_data import exchange_calendar as cal
+from alc_data.ib.sim.core import EPOCH
 
 __all__ = [
     "UNDERLYINGS",
+    "DividendRule",
     "OptionSpec",
+    "StrikeRule",
     "UnderlyingSpec",
     "decode_option_con_id",
-    "expirations_listed",
-    "is_expiration",
-    "listing_date",
-    "strikes_for",
     "underlying_by_con_id",
     "underlying_by_symbol",
 ]
 
 _CON_ID_BASE = 1_000_000_000
-_CON_ID_PER_UNDERLYING = 200_000_000
-_EXPIRY_EPOCH = date(2020, 1, 1)
-WEEKLY_LEAD_DAYS = 42
-MONTHLY_LEAD_DAYS = 365
+_CON_ID_PER_UNDERLYING = 190_000_000
+_STRIKE_SLOTS = 4_000
+
+
+@dataclass(frozen=True)
+class StrikeRule:
+    """A strike grid: ``fine`` steps within ``fine_band`` of the price, ``coarse`` beyond."""
+
+    fine: float
+    coarse: float
+    #: (total band, fine band) as fractions of the price, by expiration kind
+    bands: tuple[tuple[str, float, float], ...]
+
+    def band(self, kind: str) -> tuple[float, float]:
+        """(total, fine) band of an expiration kind (daily, weekly, monthly, quarterly, leaps)."""
+        for name, total, fine in self.bands:
+            if name == kind:
+                return total, fine
+        return self.bands[-1][1], self.bands[-1][2]
+
+
+@dataclass(frozen=True)
+class DividendRule:
+    """Quarterly cash dividends: ex-dates in ``months``, on the ``weekday``-th weekday rule.
+
+    ``nth`` counts weeks (third Friday = (4, 3)); ``offset`` moves the ex-date by calendar days
+    (then to the next trading day). ``yield_`` times the anchor price, / 4, is the amount,
+    growing by ``growth`` a year.
+    """
+
+    months: tuple[int, ...]
+    weekday: int
+    nth: int
+    offset: int
+    yield_: float
+    growth: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -54,47 +83,161 @@ class UnderlyingSpec:
     anchor_price: float
     drift: float
     vol: float
-    dividend_yield: float
-    strike_step: float
-    option_close: time
     industry: str
     category: str
-    weekly_band: float = 0.12
-    monthly_band: float = 0.25
+    product: str  # "etf" (daily expirations), "stock" (weekly), "index" (SPX/SPXW)
+    strikes: StrikeRule
+    dividends: DividendRule | None
+    late_close: bool  # options trade until 16:15 (index and some ETF options)
+    weekly_class: str = ""  # the trading class of PM-settled weeklies (SPXW)
 
     @property
     def is_index(self) -> bool:
-        """True for an index (no bid/ask, no volume)."""
+        """True for an index (no bid/ask, no volume, European options)."""
         return self.sec_type == "IND"
 
-    def trading_class(self, expiry: date) -> str:
-        """The option trading class of ``expiry`` (SPX monthlies vs SPXW weeklies)."""
-        if self.symbol == "SPX" and not is_monthly(expiry):
-            return "SPXW"
-        return self.symbol
+    @property
+    def strike_unit(self) -> float:
+        """Strikes are whole multiples of this (what contract ids count in)."""
+        return self.strikes.fine if self.is_index else 0.5
+
+    @property
+    def option_close(self) -> time:
+        """The close of this underlying's options on a full trading day (New York)."""
+        return time(16, 15) if self.late_close else time(16, 0)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The option trading classes: the symbol, and the weekly class if any."""
+        return (self.symbol, self.weekly_class) if self.weekly_class else (self.symbol,)
 
 
-_NY = time(16, 15)
+_ETF_STRIKES = StrikeRule(
+    1.0,
+    5.0,
+    (
+        ("daily", 0.05, 0.03),
+        ("weekly", 0.10, 0.04),
+        ("monthly", 0.20, 0.05),
+        ("quarterly", 0.20, 0.05),
+        ("leaps", 0.40, 0.0),
+    ),
+)
+_STOCK_STRIKES = StrikeRule(
+    2.5, 5.0, (("weekly", 0.12, 0.05), ("monthly", 0.25, 0.08), ("leaps", 0.45, 0.0))
+)
+_INDEX_STRIKES = StrikeRule(
+    5.0,
+    25.0,
+    (
+        ("daily", 0.04, 0.02),
+        ("weekly", 0.06, 0.025),
+        ("monthly", 0.15, 0.04),
+        ("quarterly", 0.15, 0.04),
+        ("leaps", 0.35, 0.0),
+    ),
+)
+_QUARTER_ENDS = (3, 6, 9, 12)
+_FUNDS = ("Funds", "Equity Fund")
+
 UNDERLYINGS: tuple[UnderlyingSpec, ...] = (
-    UnderlyingSpec(0, "SPY", "STK", 756733, "SMART", "ARCA", "SPDR S&P 500 ETF TRUST",
-                   520.0, 0.04, 0.16, 0.013, 1.0, _NY, "Funds", "Equity Fund"),
-    UnderlyingSpec(1, "QQQ", "STK", 320227571, "SMART", "NASDAQ", "INVESCO QQQ TRUST SERIES 1",
-                   440.0, 0.05, 0.20, 0.006, 1.0, _NY, "Funds", "Equity Fund"),
-    UnderlyingSpec(2, "AAPL", "STK", 265598, "SMART", "NASDAQ", "APPLE INC",
-                   200.0, 0.04, 0.26, 0.005, 2.5, time(16, 0), "Technology", "Computers"),
-    UnderlyingSpec(3, "IWM", "STK", 9579970, "SMART", "ARCA", "ISHARES RUSSELL 2000 ETF",
-                   200.0, 0.03, 0.21, 0.011, 1.0, _NY, "Funds", "Equity Fund"),
-    UnderlyingSpec(4, "SPX", "IND", 416904, "CBOE", "", "S&P 500 Stock Index",
-                   5200.0, 0.04, 0.16, 0.013, 5.0, _NY, "Indices", "Broad Range Equity Index",
-                   weekly_band=0.08, monthly_band=0.15),
+    UnderlyingSpec(
+        0,
+        "SPY",
+        "STK",
+        756733,
+        "SMART",
+        "ARCA",
+        "SPDR S&P 500 ETF TRUST",
+        520.0,
+        0.04,
+        0.16,
+        *_FUNDS,
+        "etf",
+        _ETF_STRIKES,
+        DividendRule(_QUARTER_ENDS, 4, 3, 0, 0.013),
+        True,
+    ),
+    UnderlyingSpec(
+        1,
+        "QQQ",
+        "STK",
+        320227571,
+        "SMART",
+        "NASDAQ",
+        "INVESCO QQQ TRUST SERIES 1",
+        440.0,
+        0.05,
+        0.20,
+        *_FUNDS,
+        "etf",
+        _ETF_STRIKES,
+        DividendRule(_QUARTER_ENDS, 0, 4, 0, 0.006),
+        True,
+    ),
+    UnderlyingSpec(
+        2,
+        "AAPL",
+        "STK",
+        265598,
+        "SMART",
+        "NASDAQ",
+        "APPLE INC",
+        200.0,
+        0.04,
+        0.26,
+        "Technology",
+        "Computers",
+        "stock",
+        _STOCK_STRIKES,
+        DividendRule((2, 5, 8, 11), 4, 2, 0, 0.005),
+        False,
+    ),
+    UnderlyingSpec(
+        3,
+        "IWM",
+        "STK",
+        9579970,
+        "SMART",
+        "ARCA",
+        "ISHARES RUSSELL 2000 ETF",
+        200.0,
+        0.03,
+        0.21,
+        *_FUNDS,
+        "etf",
+        _ETF_STRIKES,
+        DividendRule(_QUARTER_ENDS, 0, 1, 1, 0.011),
+        True,
+    ),
+    UnderlyingSpec(
+        4,
+        "SPX",
+        "IND",
+        416904,
+        "CBOE",
+        "",
+        "S&P 500 Stock Index",
+        5200.0,
+        0.04,
+        0.16,
+        "Indices",
+        "Broad Range Equity Index",
+        "index",
+        _INDEX_STRIKES,
+        None,
+        True,
+        "SPXW",
+    ),
 )
 _BY_SYMBOL = {u.symbol: u for u in UNDERLYINGS}
 _BY_CON_ID = {u.con_id: u for u in UNDERLYINGS}
 
 
 def underlying_by_symbol(symbol: str) -> UnderlyingSpec | None:
-    """The underlying called ``symbol`` (case-insensitive), or None."""
-    return _BY_SYMBOL.get(symbol.upper())
+    """The underlying called ``symbol`` (case-insensitive; ``SPXW`` is SPX), or None."""
+    symbol = symbol.upper()
+    return _BY_SYMBOL.get("SPX" if symbol == "SPXW" else symbol)
 
 
 def underlying_by_con_id(con_id: int) -> UnderlyingSpec | None:
@@ -102,74 +245,38 @@ def underlying_by_con_id(con_id: int) -> UnderlyingSpec | None:
     return _BY_CON_ID.get(con_id)
 
 
-def _third_friday(year: int, month: int) -> date:
-    first = date(year, month, 1)
-    return first + timedelta(days=(4 - first.weekday()) % 7 + 14)
-
-
-def _friday_to_expiry(friday: date) -> date:
-    """Fridays that are holidays (Good Friday) expire on the Thursday before."""
-    return friday if cal.is_trading_day(friday) else friday - timedelta(days=1)
-
-
-def is_monthly(expiry: date) -> bool:
-    """True when ``expiry`` is the (holiday-adjusted) third Friday of its month."""
-    return _friday_to_expiry(_third_friday(expiry.year, expiry.month)) == expiry
-
-
-def is_expiration(expiry: date) -> bool:
-    """True when options expire on ``expiry`` (a Friday, or its Thursday on a holiday)."""
-    friday = expiry + timedelta(days=(4 - expiry.weekday()) % 7)
-    return expiry >= _EXPIRY_EPOCH and _friday_to_expiry(friday) == expiry
-
-
-def listing_date(expiry: date) -> date:
-    """The day an expiration is first listed."""
-    lead = MONTHLY_LEAD_DAYS if is_monthly(expiry) else WEEKLY_LEAD_DAYS
-    return expiry - timedelta(days=lead)
-
-
-def expirations_listed(on: date) -> list[date]:
-    """Every expiration trading on ``on`` (listed, not yet past), in order."""
-    first_friday = on + timedelta(days=(4 - on.weekday()) % 7)
-    result = []
-    friday = first_friday - timedelta(days=7)
-    while friday <= on + timedelta(days=MONTHLY_LEAD_DAYS + 7):
-        expiry = _friday_to_expiry(friday)
-        if listing_date(expiry) <= on <= expiry:
-            result.append(expiry)
-        friday += timedelta(days=7)
-    return result
-
-
-def strikes_for(spec: UnderlyingSpec, center: float, expiry: date) -> list[float]:
-    """The strikes of ``expiry``: a band around ``center`` (the price on the listing date)."""
-    band = spec.monthly_band if is_monthly(expiry) else spec.weekly_band
-    step = spec.strike_step
-    lo = math.ceil(center * (1.0 - band) / step)
-    hi = math.floor(center * (1.0 + band) / step)
-    return [round(i * step, 4) for i in range(lo, hi + 1)]
-
-
 @dataclass(frozen=True)
 class OptionSpec:
-    """One listed option contract."""
+    """One option contract (listed or not: the model decides whether it exists)."""
 
     underlying: UnderlyingSpec
     expiry: date
     strike: float
     right: str
+    trading_class: str
 
     @property
-    def trading_class(self) -> str:
-        """IB's trading class (``SPXW`` for SPX weeklies)."""
-        return self.underlying.trading_class(self.expiry)
+    def european(self) -> bool:
+        """Index options are European (and cash-settled); stock and ETF options American."""
+        return self.underlying.is_index
+
+    @property
+    def am_settled(self) -> bool:
+        """SPX monthlies settle on the expiration day's opening prices (AM settlement)."""
+        return self.underlying.is_index and self.trading_class == self.underlying.symbol
+
+    @property
+    def settlement(self) -> str:
+        """ "AM" or "PM"."""
+        return "AM" if self.am_settled else "PM"
 
     @cached_property
     def con_id(self) -> int:
-        """The contract id (encodes underlying, expiration, strike and right)."""
-        days = (self.expiry - _EXPIRY_EPOCH).days
-        body = (days * 20_000 + round(self.strike * 2)) * 2 + (1 if self.right == "P" else 0)
+        """The contract id (encodes underlying, class, expiration, strike and right)."""
+        days = (self.expiry - EPOCH).days
+        slot = round(self.strike / self.underlying.strike_unit)
+        weekly = 1 if self.trading_class != self.underlying.symbol else 0
+        body = ((days * _STRIKE_SLOTS + slot) * 2 + (self.right == "P")) * 2 + weekly
         return _CON_ID_BASE + self.underlying.index * _CON_ID_PER_UNDERLYING + body
 
     @property
@@ -180,38 +287,46 @@ class OptionSpec:
             f"{round(self.strike * 1000):08d}"
         )
 
-    @property
+    @cached_property
     def expires_at(self) -> datetime:
-        """The end of trading on the expiration date (UTC)."""
+        """The end of trading (PM) or the settlement at the open (AM), UTC."""
+        if self.am_settled:
+            at = datetime.combine(self.expiry, cal.REGULAR_OPEN, cal.EXCHANGE_TZ)
+            return at.astimezone(UTC)
+        hours = cal.option_session(self.expiry, late_close=self.underlying.late_close)
+        if hours is not None:
+            return hours[1]
         close = datetime.combine(self.expiry, self.underlying.option_close, cal.EXCHANGE_TZ)
         return close.astimezone(UTC)
 
+    @cached_property
+    def last_trading_day(self) -> date:
+        """The last day it trades (the day before expiry for AM-settled options)."""
+        if self.am_settled:
+            return cal.previous_trading_day(self.expiry)
+        return self.expiry
+
     @property
-    def listed_on(self) -> date:
-        """The first day this contract traded."""
-        return listing_date(self.expiry)
+    def symbol(self) -> str:
+        """The underlying's symbol."""
+        return self.underlying.symbol
 
 
-def decode_option_con_id(
-    con_id: int, strikes: Callable[[UnderlyingSpec, date], list[float]]
-) -> OptionSpec | None:
-    """The option with contract id ``con_id`` if it exists (expired ones included), else None.
-
-    ``strikes`` gives the strikes of an underlying's expiration (they depend on prices).
-    """
+def decode_option_con_id(con_id: int) -> OptionSpec | None:
+    """The option that ``con_id`` encodes (whether or not it is listed), or None."""
     body = con_id - _CON_ID_BASE
     if body < 0:
         return None
     index, rest = divmod(body, _CON_ID_PER_UNDERLYING)
     if index >= len(UNDERLYINGS):
         return None
-    rest, right_bit = divmod(rest, 2)
-    days, strike2 = divmod(rest, 20_000)
+    rest, weekly = divmod(rest, 2)
+    rest, put = divmod(rest, 2)
+    days, slot = divmod(rest, _STRIKE_SLOTS)
     spec = UNDERLYINGS[index]
-    expiry = _EXPIRY_EPOCH + timedelta(days=days)
-    if not is_expiration(expiry):
+    if weekly and not spec.weekly_class:
         return None
-    strike = strike2 / 2
-    if strike not in strikes(spec, expiry):
-        return None
-    return OptionSpec(spec, expiry, strike, "P" if right_bit else "C")
+    trading_class = spec.weekly_class if weekly else spec.symbol
+    expiry = EPOCH + timedelta(days=days)
+    strike = round(slot * spec.strike_unit, 4)
+    return OptionSpec(spec, expiry, strike, "P" if put else "C", trading_class)

@@ -6,6 +6,10 @@ Brownian bridge between the two daily levels on a grid of one vertex every 20 se
 between vertices. Every value is a pure function of (seed, symbol, time): the same seed gives the
 same market, and any instant can be priced without replaying history. Because the path is
 piecewise linear, a bar's high and low are exact: they are taken over the vertices inside it.
+
+A dividend-paying stock's price also carries the accrued next dividend: it grows linearly from
+zero after an ex-date to the full amount at the next one, where the price drops by the amount
+(at 00:00 New York time, between the last vertex before and the vertex at the ex instant).
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ import math
 import random
 from array import array
 from collections import OrderedDict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
+from alc_data.ib.sim.core import EPOCH_TS
+from alc_data.ib.sim.dividends import dividends_between
 from alc_data.ib.sim.instruments import UnderlyingSpec
 
-__all__ = ["EPOCH_TS", "VERTEX_SECONDS", "UnderlyingPath"]
+__all__ = ["VERTEX_SECONDS", "UnderlyingPath"]
 
-EPOCH_TS = datetime(2020, 1, 1, tzinfo=UTC).timestamp()
 _ANCHOR_TS = datetime(2025, 6, 2, tzinfo=UTC).timestamp()
 VERTEX_SECONDS = 20
 _VERTICES_PER_DAY = 86_400 // VERTEX_SECONDS
@@ -42,6 +47,7 @@ class UnderlyingPath:
         self._phase1 = phases.uniform(0, 2 * math.pi)
         self._phase2 = phases.uniform(0, 2 * math.pi)
         self._days: OrderedDict[int, array[float]] = OrderedDict()
+        self._accruals: dict[int, _Accrual] = {}
 
     def _log_level(self, day: int) -> float:
         """The log price at 00:00 UTC of day ``day`` (days since 2020-01-01)."""
@@ -54,7 +60,17 @@ class UnderlyingPath:
 
     def daily_price(self, day: int) -> float:
         """The price at 00:00 UTC of day ``day``."""
-        return math.exp(self._log_level(max(day, 0)))
+        day = max(day, 0)
+        ts = EPOCH_TS + day * _DAY
+        return math.exp(self._log_level(day)) + self._accrual(day).at(ts)
+
+    def _accrual(self, day: int) -> _Accrual:
+        cached = self._accruals.get(day)
+        if cached is None:
+            cached = self._accruals[day] = _Accrual(self.spec, day)
+            if len(self._accruals) > 4096:
+                self._accruals.clear()
+        return cached
 
     def atm_vol(self, day: int) -> float:
         """The at-the-money implied volatility level of day ``day``."""
@@ -87,8 +103,15 @@ class UnderlyingPath:
             walk[i] = acc
         end = walk[n]
         span = x1 - x0
+        accrual = self._accrual(day)
+        base = EPOCH_TS + day * _DAY
         vertices = array(
-            "d", (math.exp(x0 + (span - end) * i / n + walk[i]) for i in range(n + 1))
+            "d",
+            (
+                math.exp(x0 + (span - end) * i / n + walk[i])
+                + accrual.at(base + i * VERTEX_SECONDS)
+                for i in range(n + 1)
+            ),
         )
         self._days[day] = vertices
         if len(self._days) > _DAY_CACHE:
@@ -129,3 +152,23 @@ class UnderlyingPath:
                     lo, lo_t = v, EPOCH_TS + (day * _VERTICES_PER_DAY + j) * VERTEX_SECONDS
             index = day * _VERTICES_PER_DAY + stop + 1
         return o, hi, lo, c, hi_t, lo_t
+
+
+class _Accrual:
+    """The accrued next dividend over one UTC day (and the day after): a function of time."""
+
+    def __init__(self, spec: UnderlyingSpec, day: int) -> None:
+        self.segments: list[tuple[float, float, float]] = []  # (from, to, amount)
+        if spec.dividends is None:
+            return
+        start = datetime.fromtimestamp(EPOCH_TS + day * _DAY, UTC).date()
+        found = dividends_between(spec, start - timedelta(days=200), start + timedelta(days=200))
+        for previous, nxt in pairwise(found):
+            self.segments.append((previous.ex_at.timestamp(), nxt.ex_at.timestamp(), nxt.amount))
+
+    def at(self, ts: float) -> float:
+        """The accrued dividend at epoch second ``ts``."""
+        for lo, hi, amount in self.segments:
+            if lo <= ts < hi:
+                return amount * (ts - lo) / (hi - lo)
+        return 0.0

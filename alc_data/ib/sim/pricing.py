@@ -1,90 +1,180 @@
-"""Black-Scholes-Merton prices and greeks (continuous dividend yield), pure Python."""
+"""Option values and greeks with QuantLib: European in closed form, American by finite differences.
+
+European values (index options, and the European part of every American option) come from
+QuantLib's ``BlackCalculator`` on the forward ``F = (S - PV(D)) e^(rT)`` (cash dividends escrowed).
+An American option is worth its European value plus an early-exercise premium (EEP). The EEP
+comes from QuantLib's ``FdBlackScholesVanillaEngine`` with the discrete cash dividends as spot
+jumps, priced American and European on the same grid (the difference cancels most of the grid
+error), on nodes that are cached and interpolated: per contract and New York day, at the day's
+start and end, at spot nodes ``K e^(j h)``, cubic Hermite in log spot (values and deltas) and
+linear in time. The premium is kept within its theoretical bounds (calls: at most the present
+value of the dividends; puts: at most ``K (1 - e^(-rT))``) and the result never below intrinsic
+value, so the put-call bounds ``S - D - K <= C - P <= S - K e^(-rT)`` hold exactly.
+
+QuantLib's dates have a resolution of one day; intraday times are exact here because the finite-
+difference problem is solved in a rescaled time (one QuantLib day is a quarter of an hour; the
+Black-Scholes problem is unchanged by ``t -> l t, sigma -> sigma / sqrt(l), r -> r / l``).
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-__all__ = ["Greeks", "bs_greeks", "bs_price", "implied_vol"]
+import QuantLib as ql
 
-_SQRT2 = math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+from alc_data.ib.sim.core import Greeks
 
+__all__ = ["NODE_STEP", "EarlyExercise", "EuropeanValue", "european", "to_greeks"]
 
-def _cdf(x: float) -> float:
-    return 0.5 * (1.0 + math.erf(x / _SQRT2))
+_CALL, _PUT = ql.Option.Call, ql.Option.Put
+_SCALE = 96.0  # QuantLib days per real day in the finite-difference problems
+_REFERENCE = ql.Date(1, 1, 1901)
+NODE_STEP = 0.015  # log-spot spacing of the EEP nodes
+_T_GRID, _X_GRID = 40, 100
+_MAX_NODES = 400_000
 
 
 @dataclass(frozen=True, slots=True)
-class Greeks:
-    """A price with IB's greek conventions: vega per vol point, theta per calendar day."""
+class EuropeanValue:
+    """A European value and its greeks (per year theta, per unit vol vega)."""
 
     price: float
     delta: float
     gamma: float
     vega: float
     theta: float
-    iv: float
-    pv_dividend: float
 
 
-def bs_price(right: str, s: float, k: float, t: float, r: float, q: float, vol: float) -> float:
-    """The Black-Scholes-Merton value of a European call ("C") or put ("P")."""
-    if t <= 0.0 or vol <= 0.0:
-        return max(0.0, s - k) if right == "C" else max(0.0, k - s)
-    sq = vol * math.sqrt(t)
-    d1 = (math.log(s / k) + (r - q + 0.5 * vol * vol) * t) / sq
-    d2 = d1 - sq
-    dq = math.exp(-q * t)
-    dr = math.exp(-r * t)
-    if right == "C":
-        return s * dq * _cdf(d1) - k * dr * _cdf(d2)
-    return k * dr * _cdf(-d2) - s * dq * _cdf(-d1)
+def european(
+    right: str, s: float, k: float, t: float, r: float, pv_div: float, vol: float
+) -> EuropeanValue:
+    """The European value of a call ("C") or put ("P") with escrowed cash dividends."""
+    spot = s - pv_div
+    if t <= 1e-9 or vol <= 0.0:
+        intrinsic = max(0.0, spot - k) if right == "C" else max(0.0, k - spot)
+        itm = intrinsic > 0.0
+        delta = (1.0 if right == "C" else -1.0) if itm else 0.0
+        return EuropeanValue(intrinsic, delta, 0.0, 0.0, 0.0)
+    discount = math.exp(-r * t)
+    calc = ql.BlackCalculator(_payoff(right, k), spot / discount, vol * math.sqrt(t), discount)
+    return EuropeanValue(
+        calc.value(), calc.delta(spot), calc.gamma(spot), calc.vega(t), calc.theta(spot, t)
+    )
 
 
-def bs_greeks(
-    right: str, s: float, k: float, t: float, r: float, q: float, vol: float
-) -> Greeks:
-    """Price and greeks in one pass (t in years, rates continuous)."""
-    t = max(t, 1e-6)
-    sqt = math.sqrt(t)
-    sq = vol * sqt
-    d1 = (math.log(s / k) + (r - q + 0.5 * vol * vol) * t) / sq
-    d2 = d1 - sq
-    dq = math.exp(-q * t)
-    dr = math.exp(-r * t)
-    pdf = math.exp(-0.5 * d1 * d1) * _INV_SQRT_2PI
-    gamma = dq * pdf / (s * sq)
-    vega = s * dq * pdf * sqt / 100.0
-    common = -s * dq * pdf * vol / (2.0 * sqt)
-    if right == "C":
-        nd1, nd2 = _cdf(d1), _cdf(d2)
-        price = s * dq * nd1 - k * dr * nd2
-        delta = dq * nd1
-        theta = common - r * k * dr * nd2 + q * s * dq * nd1
-    else:
-        nd1, nd2 = _cdf(-d1), _cdf(-d2)
-        price = k * dr * nd2 - s * dq * nd1
-        delta = -dq * nd1
-        theta = common + r * k * dr * nd2 - q * s * dq * nd1
-    return Greeks(price, delta, gamma, vega, theta / 365.0, vol, s * (1.0 - dq))
+def to_greeks(value: EuropeanValue, price: float, vol: float, pv_div: float) -> Greeks:
+    """IB's conventions: vega per vol point, theta per calendar day."""
+    return Greeks(
+        price, value.delta, value.gamma, value.vega / 100.0, value.theta / 365.0, vol, pv_div
+    )
 
 
-def implied_vol(
-    right: str, price: float, s: float, k: float, t: float, r: float, q: float, guess: float
-) -> float | None:
-    """The volatility that prices the option at ``price`` (Newton from ``guess``), or None."""
-    intrinsic = max(0.0, s - k) if right == "C" else max(0.0, k - s)
-    if price <= intrinsic * math.exp(-r * max(t, 0.0)) * 0.999 or t <= 0.0:
-        return None
-    vol = guess
-    for _ in range(20):
-        g = bs_greeks(right, s, k, t, r, q, vol)
-        diff = g.price - price
-        if abs(diff) < 1e-5:
-            return vol
-        vega = g.vega * 100.0
-        if vega < 1e-8:
-            break
-        vol = min(5.0, max(0.005, vol - diff / vega))
-    return vol if abs(bs_price(right, s, k, t, r, q, vol) - price) < 0.01 else None
+@lru_cache(maxsize=65_536)
+def _payoff(right: str, k: float) -> ql.PlainVanillaPayoff:
+    return ql.PlainVanillaPayoff(_CALL if right == "C" else _PUT, k)
+
+
+class _Solver:
+    """QuantLib objects reused by every finite-difference node (one rate)."""
+
+    def __init__(self, rate: float) -> None:
+        ql.Settings.instance().evaluationDate = _REFERENCE
+        day_count = ql.Actual365Fixed()
+        self.spot = ql.SimpleQuote(100.0)
+        self.vol = ql.SimpleQuote(0.2)
+        rates = ql.YieldTermStructureHandle(ql.FlatForward(_REFERENCE, rate / _SCALE, day_count))
+        no_yield = ql.YieldTermStructureHandle(ql.FlatForward(_REFERENCE, 0.0, day_count))
+        vols = ql.BlackVolTermStructureHandle(
+            ql.BlackConstantVol(_REFERENCE, ql.NullCalendar(), ql.QuoteHandle(self.vol), day_count)
+        )
+        self.process = ql.BlackScholesMertonProcess(
+            ql.QuoteHandle(self.spot), no_yield, rates, vols
+        )
+
+    def eep(
+        self,
+        right: str,
+        k: float,
+        s: float,
+        vol: float,
+        t: float,
+        dividends: Sequence[tuple[float, float]],
+    ) -> tuple[float, float]:
+        """(premium, its derivative in spot) at spot ``s``, ``t`` years to expiry."""
+        days = max(1, round(t * 365.0 * _SCALE))
+        maturity = _REFERENCE + days
+        schedule = [
+            ql.FixedDividend(amount, _REFERENCE + min(days - 1, max(1, round(ti * 365.0 * _SCALE))))
+            for ti, amount in dividends
+            if ti < t
+        ]
+        self.spot.setValue(s)
+        self.vol.setValue(vol / math.sqrt(_SCALE))
+        engine = ql.FdBlackScholesVanillaEngine(self.process, schedule, _T_GRID, _X_GRID)
+        payoff = _payoff(right, k)
+        american = ql.VanillaOption(payoff, ql.AmericanExercise(_REFERENCE, maturity))
+        european_ = ql.VanillaOption(payoff, ql.EuropeanExercise(maturity))
+        american.setPricingEngine(engine)
+        european_.setPricingEngine(engine)
+        return american.NPV() - european_.NPV(), american.delta() - european_.delta()
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    value: float
+    slope: float  # d premium / d ln S
+
+
+class EarlyExercise:
+    """Cached, interpolated early-exercise premia of American options (see the module)."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self._solver: _Solver | None = None
+        self._nodes: dict[tuple[object, ...], _Node] = {}
+
+    def node(
+        self,
+        key: tuple[object, ...],
+        right: str,
+        k: float,
+        j: int,
+        vol: float,
+        t: float,
+        dividends: Sequence[tuple[float, float]],
+    ) -> _Node:
+        """The premium at spot node ``K e^(j h)`` (computed once per ``key`` and ``j``)."""
+        full = (*key, j)
+        found = self._nodes.get(full)
+        if found is None:
+            if self._solver is None:
+                self._solver = _Solver(self.rate)
+            s = k * math.exp(j * NODE_STEP)
+            value, delta = self._solver.eep(right, k, s, vol, t, dividends)
+            if len(self._nodes) > _MAX_NODES:
+                self._nodes.clear()
+            found = self._nodes[full] = _Node(value, delta * s)
+        return found
+
+    @staticmethod
+    def locate(s: float, k: float) -> tuple[int, float]:
+        """The node below ``s`` and the position (0..1) of ``s`` between it and the next."""
+        x = math.log(s / k) / NODE_STEP
+        j = math.floor(x)
+        return j, x - j
+
+    @staticmethod
+    def hermite(a: _Node, b: _Node, u: float) -> tuple[float, float, float]:
+        """Value, d/d(ln S) and d2/d(ln S)2 between two nodes (u in 0..1, step h)."""
+        h = NODE_STEP
+        u2, u3 = u * u, u * u * u
+        h00, h10, h01, h11 = 2 * u3 - 3 * u2 + 1, u3 - 2 * u2 + u, -2 * u3 + 3 * u2, u3 - u2
+        value = h00 * a.value + h10 * h * a.slope + h01 * b.value + h11 * h * b.slope
+        d00, d10, d01, d11 = 6 * u2 - 6 * u, 3 * u2 - 4 * u + 1, -6 * u2 + 6 * u, 3 * u2 - 2 * u
+        slope = (d00 * a.value + d01 * b.value) / h + d10 * a.slope + d11 * b.slope
+        e00, e10, e01, e11 = 12 * u - 6, 6 * u - 4, 6 - 12 * u, 6 * u - 2
+        curve = (e00 * a.value + e01 * b.value) / (h * h) + (e10 * a.slope + e11 * b.slope) / h
+        return value, slope, curve

@@ -62,6 +62,7 @@ class Out:
     HISTORICAL_DATA = 17
     TICK_OPTION_COMPUTATION = 21
     TICK_GENERIC = 45
+    TICK_STRING = 46
     CURRENT_TIME = 49
     CONTRACT_DATA_END = 52
     OPEN_ORDER_END = 53
@@ -85,9 +86,7 @@ _PLAIN = (int, str)
 
 def encode(*fields: object) -> bytes:
     """One frame: a 4-byte big-endian length, then each field's text and a NUL."""
-    body = (
-        "\0".join([str(f) if type(f) in _PLAIN else _text(f) for f in fields]) + "\0"
-    ).encode()
+    body = ("\0".join([str(f) if type(f) in _PLAIN else _text(f) for f in fields]) + "\0").encode()
     return _LENGTH.pack(len(body)) + body
 
 

@@ -8,7 +8,8 @@ from datetime import timedelta
 from alc_data.exchange_calendar import EXCHANGE_TZ
 from alc_data.ib.pacing import HistoricalRequestKey
 from alc_data.ib.sim.contracts import contract_details_fields, resolve, sec_def_opt_params
-from alc_data.ib.sim.history import HistoryError, format_bar_time, head_timestamp
+from alc_data.ib.sim.core import HistoryError
+from alc_data.ib.sim.history import bar_seconds, format_bar_time, head_timestamp
 from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec, underlying_by_symbol
 from alc_data.ib.sim.protocol import In, Out, parse_contract
 from alc_data.ib.sim.session import ClientSession, Handler
@@ -37,10 +38,12 @@ def _account_updates(s: ClientSession, f: list[str]) -> None:
     if f[2] not in {"1", "true", "True"}:
         return
     account = f[3] or s.server.config.account
-    for key, value, currency in (("NetLiquidation", "1000000.00", "USD"),
-                                 ("TotalCashValue", "1000000.00", "USD"),
-                                 ("BuyingPower", "4000000.00", "USD"),
-                                 ("AccountType", "INDIVIDUAL", "")):
+    for key, value, currency in (
+        ("NetLiquidation", "1000000.00", "USD"),
+        ("TotalCashValue", "1000000.00", "USD"),
+        ("BuyingPower", "4000000.00", "USD"),
+        ("AccountType", "INDIVIDUAL", ""),
+    ):
         s.send(Out.ACCT_VALUE, 2, key, value, currency, account)
     s.send(Out.ACCT_UPDATE_TIME, 1, s.now().strftime("%H:%M"))
     s.send(Out.ACCT_DOWNLOAD_END, 1, account)
@@ -48,8 +51,9 @@ def _account_updates(s: ClientSession, f: list[str]) -> None:
 
 def _account_updates_multi(s: ClientSession, f: list[str]) -> None:
     req_id, account = int(f[2]), f[3] or s.server.config.account
-    s.send(Out.ACCOUNT_UPDATE_MULTI, 1, req_id, account, f[4], "NetLiquidation", "1000000.00",
-           "USD")
+    s.send(
+        Out.ACCOUNT_UPDATE_MULTI, 1, req_id, account, f[4], "NetLiquidation", "1000000.00", "USD"
+    )
     s.send(Out.ACCOUNT_UPDATE_MULTI_END, 1, req_id)
 
 
@@ -93,14 +97,26 @@ def _contract_details(s: ClientSession, f: list[str]) -> None:
 def _sec_def_opt_params(s: ClientSession, f: list[str]) -> None:
     req_id, symbol, sec_type, con_id = int(f[1]), f[2], f[4], int(f[5] or 0)
     spec = underlying_by_symbol(symbol)
-    if spec is not None and (not con_id or con_id == spec.con_id) and (
-        not sec_type or sec_type.upper() == spec.sec_type
+    if (
+        spec is not None
+        and (not con_id or con_id == spec.con_id)
+        and (not sec_type or sec_type.upper() == spec.sec_type)
     ):
         for exchange, trading_class, expiries, strikes in sec_def_opt_params(
             s.server.model, spec, s.now()
         ):
-            s.send(Out.SECURITY_DEFINITION_OPTION_PARAMETER, req_id, exchange, spec.con_id,
-                   trading_class, "100", len(expiries), *expiries, len(strikes), *strikes)
+            s.send(
+                Out.SECURITY_DEFINITION_OPTION_PARAMETER,
+                req_id,
+                exchange,
+                spec.con_id,
+                trading_class,
+                "100",
+                len(expiries),
+                *expiries,
+                len(strikes),
+                *strikes,
+            )
     s.send(Out.SECURITY_DEFINITION_OPTION_PARAMETER_END, req_id)
 
 
@@ -129,9 +145,15 @@ def _market_data(s: ClientSession, f: list[str]) -> None:
         s.error(req_id, 101, "Max number of tickers has been reached")
         return
     is_option = isinstance(item, OptionSpec)
-    sub = Subscription(req_id, item.con_id, generic, s.market_data_type, is_option,
-                       item.right if isinstance(item, OptionSpec) else "",
-                       s.server.config.greeks_interval)
+    sub = Subscription(
+        req_id,
+        item.con_id,
+        generic,
+        s.market_data_type,
+        is_option,
+        item.right if isinstance(item, OptionSpec) else "",
+        s.server.config.greeks_interval,
+    )
     model = s.server.model
     now = s.now()
     at = now - timedelta(seconds=DELAY_SECONDS) if sub.delayed else now
@@ -160,30 +182,54 @@ def _historical_data(s: ClientSession, f: list[str]) -> None:
     if item is None:
         s.error(req_id, 200, NO_SECURITY)
         return
+    try:
+        bar_seconds(bar_size)
+    except HistoryError as exc:  # IB rejects a bad bar size at once, without pacing it
+        s.error(req_id, exc.code, exc.message)
+        return
     server = s.server
-    key = HistoricalRequestKey(str(item.con_id), contract.exchange or "SMART", what, bar_size,
-                               duration, end, use_rth)
-    now = _loop_time()
+    key = HistoricalRequestKey(
+        str(item.con_id), contract.exchange or "SMART", what, bar_size, duration, end, use_rth
+    )
+    now = server.monotonic()
     if server.faults.take_pacing_violation() or server.pacing.violation(key, now):
         s.error(req_id, 162, PACING)
         return
     server.pacing.record(key, now)
     server.pacing.opened()
     try:
-        bars = server.model.bars(item.con_id, end=end, duration=duration, bar_size=bar_size,
-                                 what_to_show=what, use_rth=use_rth)
+        bars = server.model.bars(
+            item.con_id,
+            end=end,
+            duration=duration,
+            bar_size=bar_size,
+            what_to_show=what,
+            use_rth=use_rth,
+        )
     except HistoryError as exc:
         s.error(req_id, exc.code, exc.message)
         return
     finally:
         server.pacing.closed()
     daily = bar_size.strip().lower().endswith(("day", "days"))
-    fields: list[object] = [Out.HISTORICAL_DATA, req_id,
-                            format_bar_time(bars[0].time, False, 1),
-                            format_bar_time(bars[-1].time, False, 1), len(bars)]
+    fields: list[object] = [
+        Out.HISTORICAL_DATA,
+        req_id,
+        format_bar_time(bars[0].time, False, 1),
+        format_bar_time(bars[-1].time, False, 1),
+        len(bars),
+    ]
     for b in bars:
-        fields += [format_bar_time(b.time, daily, format_date), b.open, b.high, b.low, b.close,
-                   b.volume, b.wap, b.bar_count]
+        fields += [
+            format_bar_time(b.time, daily, format_date),
+            b.open,
+            b.high,
+            b.low,
+            b.close,
+            b.volume,
+            b.wap,
+            b.bar_count,
+        ]
     s.send(*fields)
 
 
@@ -204,12 +250,6 @@ def _place_order(s: ClientSession, f: list[str]) -> None:
 
 def _ignore(s: ClientSession, f: list[str]) -> None:
     return None
-
-
-def _loop_time() -> float:
-    import asyncio
-
-    return asyncio.get_running_loop().time()
 
 
 HANDLERS: dict[int, tuple[str, Handler]] = {

@@ -11,50 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Callable
 
-from alc_data.ib.pacing import PacingRules, PacingTracker
 from alc_data.ib.sim.clock import SimClock
-from alc_data.ib.sim.faults import Faults
-from alc_data.ib.sim.model import MarketModel, Quote
-from alc_data.ib.sim.protocol import Out
+from alc_data.ib.sim.config import SimConfig
+from alc_data.ib.sim.gateway import Gateway
+from alc_data.ib.sim.requests import HANDLERS
 from alc_data.ib.sim.session import ClientSession
-from alc_data.ib.sim.streaming import DELAY_SECONDS
 
 __all__ = ["SimConfig", "SimServer"]
 
 _log = logging.getLogger("alc_data.ib.sim")
 
 
-@dataclass
-class SimConfig:
-    """How the simulated gateway behaves.
-
-    Attributes:
-        seed: the market model's seed (same seed, same data).
-        lines: market-data lines for the whole account (IB's default is 100); one more
-            subscription gets error 101.
-        calendar: follow the NYSE calendar instead of an always-open market.
-        history_days: history depth (default two years).
-        update_interval: seconds between market-data updates.
-        greeks_interval: at most one option-computation update per subscription this often
-            (IB throttles greeks more than quotes).
-        account: the managed account reported at start-up.
-        pacing: the historical-data pacing rules enforced with error 162.
-    """
-
-    seed: int = 1
-    lines: int = 100
-    calendar: bool = False
-    history_days: int = 730
-    update_interval: float = 0.25
-    greeks_interval: float = 0.25
-    account: str = "DU1234567"
-    pacing: PacingRules = field(default_factory=PacingRules)
-
-
-class SimServer:
+class SimServer(Gateway):
     """A TWS/IB Gateway stand-in speaking the API wire protocol over real sockets.
 
     Args:
@@ -62,23 +32,23 @@ class SimServer:
         host: interface to listen on.
         port: TCP port; 0 picks a free one (read :attr:`port` after :meth:`start`).
         clock: the clock shared with the model (freeze it to compare streams with the model).
+        monotonic: the seconds pacing is measured in (default: the event loop's clock).
     """
 
-    def __init__(self, config: SimConfig | None = None, *, host: str = "127.0.0.1",
-                 port: int = 7497, clock: SimClock | None = None) -> None:
-        self.config = config or SimConfig()
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 7497,
+        clock: SimClock | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__(config, clock, monotonic)
         self.host = host
         self._port = port
-        self.clock = clock or SimClock()
-        self.model = MarketModel(self.config.seed, calendar=self.config.calendar,
-                                 history_days=self.config.history_days,
-                                 quote_period=self.config.update_interval, clock=self.clock)
-        self.faults = Faults(self)
-        self.pacing = PacingTracker(self.config.pacing)
-        self.sessions: set[ClientSession] = set()
         self._server: asyncio.Server | None = None
         self._stream_task: asyncio.Task[None] | None = None
-        self._next_order_id = 1
 
     @property
     def port(self) -> int:
@@ -91,9 +61,7 @@ class SimServer:
         """Listen and start the market-data loop."""
         self._server = await asyncio.start_server(self._accept, self.host, self._port)
         self._stream_task = asyncio.create_task(self._stream_loop(), name="sim-stream")
-        _log.info("IB simulator ready on %s:%d (seed %d, %d lines, %s)", self.host, self.port,
-                  self.config.seed, self.config.lines,
-                  "NYSE calendar" if self.config.calendar else "always open")
+        _log.debug("IB simulator listening on %s:%d", self.host, self.port)
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
@@ -122,48 +90,13 @@ class SimServer:
         await self.stop()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = ClientSession(self, reader, writer)
+        session = ClientSession(self, reader, writer, HANDLERS)
         self.sessions.add(session)
         try:
             await session.run()
         finally:
             self.sessions.discard(session)
             session.close()
-
-    # --- shared state --------------------------------------------------------------------
-
-    def client_id_in_use(self, client_id: int) -> bool:
-        """True when another connected session already uses ``client_id``."""
-        return any(s.client_id == client_id for s in self.sessions)
-
-    def lines_in_use(self) -> int:
-        """Streaming subscriptions across all clients (IB counts lines per account)."""
-        return sum(len(s.subscriptions) for s in self.sessions)
-
-    def next_order_id(self) -> int:
-        """A fresh order id for nextValidId."""
-        self._next_order_id += 1
-        return self._next_order_id
-
-    async def drop_connections(self, client_id: int | None) -> None:
-        """Abruptly close connections (all, or the one with ``client_id``)."""
-        for session in list(self.sessions):
-            if client_id is None or session.client_id == client_id:
-                session.abort()
-        await asyncio.sleep(0)
-
-    def broadcast_error(self, code: int, message: str) -> None:
-        """Send an error/notice with reqId -1 to every connected client."""
-        for session in list(self.sessions):
-            if session.ready:
-                session.send(Out.ERR_MSG, 2, -1, code, message, "")
-
-    def drop_subscriptions(self) -> None:
-        """Forget every market-data subscription (what a 1101 'data lost' means)."""
-        for session in self.sessions:
-            session.subscriptions.clear()
-
-    # --- streaming ----------------------------------------------------------------------
 
     async def _stream_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -175,26 +108,3 @@ class SimServer:
                 self.publish()
             except Exception:
                 _log.exception("market-data update failed")
-
-    def publish(self) -> None:
-        """Send every subscription the ticks that changed since its last update."""
-        if self.faults.connectivity_lost:
-            return
-        now = self.clock.now()
-        if not self.model.is_open(now):
-            return
-        quotes: dict[tuple[int, bool], Quote] = {}
-        for session in list(self.sessions):
-            if not session.subscriptions or session.is_congested():
-                continue
-            chunks: list[bytes] = []
-            for sub in session.subscriptions.values():
-                key = (sub.con_id, sub.delayed)
-                q = quotes.get(key)
-                if q is None:
-                    at = now - timedelta(seconds=DELAY_SECONDS) if sub.delayed else now
-                    q = quotes[key] = self.model.quote(sub.con_id, at)
-                chunks.extend(sub.messages(q))
-            if chunks:
-                session.send_raw(b"".join(chunks))
-

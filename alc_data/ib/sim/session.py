@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
+from alc_data.ib.sim.gateway import Gateway
 from alc_data.ib.sim.protocol import SERVER_VERSION, In, Out, encode
 from alc_data.ib.sim.streaming import Subscription
 
-if TYPE_CHECKING:
-    from alc_data.ib.sim.server import SimServer
-
-__all__ = ["ClientSession"]
+__all__ = ["ClientSession", "Handler", "Handlers"]
 
 _log = logging.getLogger("alc_data.ib.sim")
 _MAX_FRAME = 16 * 1024 * 1024
@@ -26,14 +23,28 @@ _FARM_NOTICES = (
     (2158, "Sec-def data farm connection is OK:secdefnj"),
 )
 Handler = Callable[["ClientSession", list[str]], None]
+#: message id -> (request kind for fault stalls, handler)
+Handlers = Mapping[int, tuple[str, Handler]]
 
 
 class ClientSession:
-    """The server side of one ib_async connection."""
+    """The server side of one ib_async connection.
 
-    def __init__(self, server: SimServer, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
+    Args:
+        server: the gateway's shared state.
+        reader, writer: the connection.
+        handlers: the request handlers (:data:`alc_data.ib.sim.requests.HANDLERS`).
+    """
+
+    def __init__(
+        self,
+        server: Gateway,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        handlers: Handlers,
+    ) -> None:
         self.server = server
+        self.handlers = handlers
         self.reader = reader
         self.writer = writer
         self.client_id: int | None = None
@@ -117,8 +128,9 @@ class ClientSession:
         if not int(low) <= SERVER_VERSION <= int(high or low):
             _log.warning(
                 "refusing client versions %s: the simulator speaks server version %d only",
-                versions, SERVER_VERSION,
-            )  # fmt: skip
+                versions,
+                SERVER_VERSION,
+            )
             return False
         now = self.server.clock.now()
         self.send_raw(encode(SERVER_VERSION, now.strftime("%Y%m%d %H:%M:%S UTC")))
@@ -127,8 +139,12 @@ class ClientSession:
             return False
         client_id = int(fields[2])
         if self.server.client_id_in_use(client_id):
-            self.error(-1, 326, "Unable to connect as the client id is already in use. "
-                                "Retry with a unique client id.")
+            self.error(
+                -1,
+                326,
+                "Unable to connect as the client id is already in use. "
+                "Retry with a unique client id.",
+            )
             await self.writer.drain()
             return False
         self.client_id = client_id
@@ -142,10 +158,8 @@ class ClientSession:
         return True
 
     def _dispatch(self, fields: list[str]) -> None:
-        from alc_data.ib.sim.requests import HANDLERS
-
         msg_id = int(fields[0])
-        entry = HANDLERS.get(msg_id)
+        entry = self.handlers.get(msg_id)
         if entry is None:
             _log.debug("ignoring unsupported message %d", msg_id)
             return

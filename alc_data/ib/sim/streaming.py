@@ -2,8 +2,9 @@
 
 Tick types follow IB's table: 1/2/4 bid/ask/last price (with size), 0/3/5 sizes, 8 volume, 9 close,
 27/28 call/put open interest (generic tick 101), 24 implied volatility (106), 23 historical
-volatility (104), 10/11/13 bid/ask/model option computations. Delayed data (market data type 3/4)
-uses IB's delayed tick ids (66-76, 80-83) and is 15 minutes old.
+volatility (104), 59 dividends (456, stocks only: "past 12 months,next 12 months,next date,next
+amount"), 10/11/13 bid/ask/model option computations. Delayed data (market data type 3/4) uses
+IB's delayed tick ids (66-76, 80-83) and is 15 minutes old.
 """
 
 from __future__ import annotations
@@ -11,17 +12,38 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from alc_data.ib.sim.model import Quote
-from alc_data.ib.sim.pricing import Greeks
+from alc_data.ib.sim.core import Greeks, Quote
 from alc_data.ib.sim.protocol import Out, encode
 
 __all__ = ["DELAY_SECONDS", "Subscription"]
 
 DELAY_SECONDS = 15 * 60
-_LIVE = {"bid": 1, "ask": 2, "last": 4, "bid_size": 0, "ask_size": 3, "last_size": 5,
-         "volume": 8, "close": 9, "bid_greeks": 10, "ask_greeks": 11, "model_greeks": 13}
-_DELAYED = {"bid": 66, "ask": 67, "last": 68, "bid_size": 69, "ask_size": 70, "last_size": 71,
-            "volume": 74, "close": 75, "bid_greeks": 80, "ask_greeks": 81, "model_greeks": 83}
+_LIVE = {
+    "bid": 1,
+    "ask": 2,
+    "last": 4,
+    "bid_size": 0,
+    "ask_size": 3,
+    "last_size": 5,
+    "volume": 8,
+    "close": 9,
+    "bid_greeks": 10,
+    "ask_greeks": 11,
+    "model_greeks": 13,
+}
+_DELAYED = {
+    "bid": 66,
+    "ask": 67,
+    "last": 68,
+    "bid_size": 69,
+    "ask_size": 70,
+    "last_size": 71,
+    "volume": 74,
+    "close": 75,
+    "bid_greeks": 80,
+    "ask_greeks": 81,
+    "model_greeks": 83,
+}
 _NO_GREEKS = (-1.0, -2.0, -1.0, -1.0, -2.0, -2.0, -2.0, -1.0)
 
 
@@ -91,6 +113,13 @@ class Subscription:
             if sent.get("iv") != iv:
                 out.append(encode(Out.TICK_GENERIC, 6, rid, 24, iv))
                 sent["iv"] = iv
+        if (
+            456 in self.generic_ticks
+            and q.dividends is not None
+            and sent.get("dividends") != q.dividends
+        ):
+            out.append(encode(Out.TICK_STRING, 6, rid, 59, q.dividends))
+            sent["dividends"] = q.dividends
         if 104 in self.generic_ticks and q.hist_vol is not None:
             hv = round(q.hist_vol, 6)
             if sent.get("hv") != hv:
@@ -98,12 +127,14 @@ class Subscription:
                 sent["hv"] = hv
 
     def _greeks(self, q: Quote, ids: dict[str, int], out: list[bytes]) -> None:
-        for key, greeks in (("model_greeks", q.greeks), ("bid_greeks", q.bid_greeks),
-                            ("ask_greeks", q.ask_greeks)):
+        for key, greeks in (
+            ("model_greeks", q.greeks),
+            ("bid_greeks", q.bid_greeks),
+            ("ask_greeks", q.ask_greeks),
+        ):
             values = _greek_fields(greeks, q.und_price)
             if self.sent.get(key) != values:
-                out.append(encode(Out.TICK_OPTION_COMPUTATION, self.req_id, ids[key], 0,
-                                  *values))
+                out.append(encode(Out.TICK_OPTION_COMPUTATION, self.req_id, ids[key], 0, *values))
                 self.sent[key] = values
 
 
@@ -112,7 +143,14 @@ def _greek_fields(g: Greeks | None, und: float) -> tuple[float, ...]:
         return (*_NO_GREEKS[:-1], round(und, 4))
     return tuple(
         v if math.isfinite(v) else -2.0
-        for v in (round(g.iv, 6), round(g.delta, 6), round(g.price, 4),
-                  round(g.pv_dividend, 4), round(g.gamma, 6), round(g.vega, 6),
-                  round(g.theta, 6), round(und, 4))
+        for v in (
+            round(g.iv, 6),
+            round(g.delta, 6),
+            round(g.price, 4),
+            round(g.pv_dividend, 4),
+            round(g.gamma, 6),
+            round(g.vega, 6),
+            round(g.theta, 6),
+            round(und, 4),
+        )
     )

@@ -1,0 +1,56 @@
+"""How a simulated gateway behaves (:class:`SimConfig`), checked when it is made."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from alc_data.ib.pacing import PacingRules
+
+__all__ = ["MIN_UPDATE_INTERVAL", "SimConfig"]
+
+#: Below this, the market-data loop would keep a core busy and starve clients.
+MIN_UPDATE_INTERVAL = 0.01
+
+
+@dataclass
+class SimConfig:
+    """How the simulated gateway behaves.
+
+    Attributes:
+        seed: the market model's seed (same seed, same data).
+        lines: market-data lines for the whole account (IB's default is 100); one more
+            subscription gets error 101.
+        calendar: stream live data only in regular sessions (frozen data outside); by default
+            live data streams at any hour (history follows the calendar either way).
+        history_days: history depth (default two years).
+        update_interval: seconds between market-data updates (at least 10 ms).
+        greeks_interval: at most one option-computation update per subscription this often
+            (IB throttles greeks more than quotes).
+        account: the managed account reported at start-up.
+        pacing: the historical-data pacing rules enforced with error 162.
+
+    Raises:
+        ValueError: for an update interval below 10 ms (or not finite), or negative lines.
+    """
+
+    seed: int = 1
+    lines: int = 100
+    calendar: bool = False
+    history_days: int = 730
+    update_interval: float = 0.25
+    greeks_interval: float = 0.25
+    account: str = "DU1234567"
+    pacing: PacingRules = field(default_factory=PacingRules)
+
+    def __post_init__(self) -> None:
+        interval = self.update_interval
+        if not math.isfinite(interval) or interval < MIN_UPDATE_INTERVAL:
+            raise ValueError(
+                f"update interval must be at least {MIN_UPDATE_INTERVAL * 1000:.0f} ms, "
+                f"got {interval!r} s"
+            )
+        if self.lines < 0:
+            raise ValueError(f"lines must be >= 0, got {self.lines}")
+        if self.history_days < 1:
+            raise ValueError(f"history_days must be >= 1, got {self.history_days}")

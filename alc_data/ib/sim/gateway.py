@@ -1,0 +1,135 @@
+"""What every connection of one simulated gateway shares: config, clock, market, lines, faults.
+
+The server (:mod:`alc_data.ib.sim.server`) adds the sockets; sessions and request handlers see
+only this object, so the dependencies point one way: gateway <- session <- requests <- server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Protocol
+
+from alc_data.ib.pacing import PacingTracker
+from alc_data.ib.sim.clock import SimClock
+from alc_data.ib.sim.config import SimConfig
+from alc_data.ib.sim.core import Quote
+from alc_data.ib.sim.faults import Faults
+from alc_data.ib.sim.market import MarketModel
+from alc_data.ib.sim.protocol import Out
+from alc_data.ib.sim.streaming import DELAY_SECONDS, Subscription
+
+__all__ = ["Gateway", "Peer"]
+
+
+class Peer(Protocol):
+    """One connected client as the gateway sees it."""
+
+    client_id: int | None
+    ready: bool
+    subscriptions: dict[int, Subscription]
+
+    def send(self, *fields: object) -> None: ...
+
+    def send_raw(self, data: bytes) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def is_congested(self) -> bool: ...
+
+
+class Gateway:
+    """The shared state of a simulated TWS/IB Gateway (see the module docstring).
+
+    Args:
+        config: behaviour (seed, lines, calendar, update rate, pacing).
+        clock: the clock shared with the model (freeze it to compare streams with the model).
+        monotonic: the seconds pacing is measured in (default: the event loop's clock); tests
+            pass a clock they step, to decide pacing without waiting for it.
+    """
+
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        clock: SimClock | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        self.config = config or SimConfig()
+        self.clock = clock or SimClock()
+        self.monotonic = monotonic or _loop_time
+        self.model = MarketModel(
+            self.config.seed,
+            calendar=self.config.calendar,
+            history_days=self.config.history_days,
+            quote_period=self.config.update_interval,
+            clock=self.clock,
+        )
+        self.faults = Faults(self)
+        self.pacing = PacingTracker(self.config.pacing)
+        self.sessions: set[Peer] = set()
+        self._next_order_id = 1
+
+    def client_id_in_use(self, client_id: int) -> bool:
+        """True when another connected session already uses ``client_id``."""
+        return any(s.client_id == client_id for s in self.sessions)
+
+    def lines_in_use(self) -> int:
+        """Streaming subscriptions across all clients (IB counts lines per account)."""
+        return sum(len(s.subscriptions) for s in self.sessions)
+
+    def next_order_id(self) -> int:
+        """A fresh order id for nextValidId."""
+        self._next_order_id += 1
+        return self._next_order_id
+
+    async def drop_connections(self, client_id: int | None) -> None:
+        """Abruptly close connections (all, or the one with ``client_id``)."""
+        for session in list(self.sessions):
+            if client_id is None or session.client_id == client_id:
+                session.abort()
+        await asyncio.sleep(0)
+
+    def broadcast_error(self, code: int, message: str) -> None:
+        """Send an error/notice with reqId -1 to every connected client."""
+        for session in list(self.sessions):
+            if session.ready:
+                session.send(Out.ERR_MSG, 2, -1, code, message, "")
+
+    def drop_subscriptions(self) -> None:
+        """Forget every market-data subscription (what a 1101 'data lost' means)."""
+        for session in self.sessions:
+            session.subscriptions.clear()
+
+    def publish(self) -> int:
+        """Send every subscription the ticks that changed since its last update.
+
+        Returns the number of messages sent (0 while connectivity is lost, or outside the
+        session when following the calendar).
+        """
+        if self.faults.connectivity_lost:
+            return 0
+        now = self.clock.now()
+        if not self.model.is_open(now):
+            return 0
+        quotes: dict[tuple[int, bool], Quote] = {}
+        sent = 0
+        for session in list(self.sessions):
+            if not session.subscriptions or session.is_congested():
+                continue
+            chunks: list[bytes] = []
+            for sub in session.subscriptions.values():
+                key = (sub.con_id, sub.delayed)
+                q = quotes.get(key)
+                if q is None:
+                    at = now - timedelta(seconds=DELAY_SECONDS) if sub.delayed else now
+                    q = quotes[key] = self.model.quote(sub.con_id, at)
+                chunks.extend(sub.messages(q))
+            if chunks:
+                session.send_raw(b"".join(chunks))
+                sent += len(chunks)
+        return sent
+
+
+def _loop_time() -> float:
+    return asyncio.get_running_loop().time()

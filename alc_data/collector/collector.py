@@ -30,6 +30,7 @@ from typing import Any
 
 from alc_data.collector.config import CollectorConfig
 from alc_data.collector.connection import ConnectionKeeper
+from alc_data.collector.dividends import DividendRecorder
 from alc_data.collector.lines import LineScheduler
 from alc_data.collector.sampling import Instrument, Sampler
 from alc_data.collector.sink import OPTION_TABLE, STOCK_TABLE, RowSink
@@ -81,6 +82,7 @@ class OptionsDataCollector:
                                option_ticks=self.config.option_generic_ticks,
                                underlying_ticks=self.config.underlying_generic_ticks)  # fmt: skip
         self.sink: RowSink | None = None
+        self.dividends = DividendRecorder(self.db)
         self.keeper: ConnectionKeeper | None = None
         self.started_at: datetime | None = None
         self.rediscoveries = 0
@@ -219,6 +221,7 @@ class OptionsDataCollector:
         self._streaming.set()
         self.supervisor.spawn("collector-sample", self._sample_loop)
         self.supervisor.spawn("collector-rediscover", self._rediscover_loop)
+        self.supervisor.spawn("collector-dividends", self._dividends_loop)
 
     async def _discover_all(self) -> None:
         for symbol in self.symbols:
@@ -281,6 +284,17 @@ class OptionsDataCollector:
         self.sink.submit(OPTION_TABLE, options)
         self.sink.submit(STOCK_TABLE, stocks)
         self.sample_seconds += time.perf_counter() - started
+
+    async def _dividends_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.dividends_every)
+            underlyings = [
+                (inst.db_id, self.sampler.tickers[con_id])
+                for con_id, inst in self.sampler.instruments.items()
+                if not inst.is_option and con_id in self.sampler.tickers
+            ]
+            with contextlib.suppress(AlcDataError):  # the database is down: next time
+                await self.dividends.record(underlyings)
 
     async def _rediscover_loop(self) -> None:
         while True:

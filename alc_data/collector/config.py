@@ -23,7 +23,9 @@ class CollectorConfig:
         include_greeks: store delta/gamma/theta/vega (``ALC_INCLUDE_GREEKS``).
         batch_size: waiting rows that trigger an early flush (``ALC_BATCH_SIZE``).
         option_generic_ticks: generic ticks for options (100 volume, 101 OI, 106 IV).
-        underlying_generic_ticks: generic ticks for underlyings (233: last and VWAP).
+        underlying_generic_ticks: generic ticks for underlyings (233: last and VWAP; 456:
+            dividends, stored as ``corporate_actions``).
+        dividends_every: seconds between looks at the underlyings' dividends ticks.
         market_data_type: 1 live, 2 frozen, 3 delayed, 4 delayed-frozen.
         max_contracts_per_symbol: cap on each symbol's universe (None: the whole band).
         dwell: seconds a rotating contract keeps its line.
@@ -50,7 +52,8 @@ class CollectorConfig:
     include_greeks: bool = True
     batch_size: int = 1000
     option_generic_ticks: str = "100,101,106"
-    underlying_generic_ticks: str = "233"
+    underlying_generic_ticks: str = "233,456"
+    dividends_every: float = 5.0
     market_data_type: int = 1
     max_contracts_per_symbol: int | None = None
     dwell: float = 5.0

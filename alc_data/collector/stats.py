@@ -63,6 +63,7 @@ def build_stats(c: OptionsDataCollector) -> dict[str, Any]:
         round((datetime.now(UTC) - c.started_at).total_seconds(), 3) if c.started_at else 0.0
     )
     stats["rediscoveries"] = c.rediscoveries
+    stats["dividends_stored"] = c.dividends.stored
     stats["discovery_errors"] = dict(c.discovery_errors)
     stats["waiting_spools"] = [
         {"directory": str(w.directory), "database": w.database, "rows": w.rows, "bytes": w.size}
@@ -115,6 +116,7 @@ def errors_by_kind(c: OptionsDataCollector) -> dict[str, int]:
         c.sampler.errors,
         c.supervisor.errors_by_kind(),
         c.keeper.errors if c.keeper else {},
+        c.dividends.errors,
         c.sink.errors if c.sink else {},
     ):
         kinds.update(part)

@@ -101,6 +101,28 @@ class CorporateActionRepository(Repository[CorporateAction]):
             )
         )
 
+    async def record_dividend(
+        self, underlying_id: int, *, ex_date: date, amount: float, description: str | None = None
+    ) -> CorporateAction:
+        """Store a cash dividend once per underlying and ex-date (an announced amount that
+        changed updates the row) and flush."""
+        stmt = select(CorporateAction).where(
+            CorporateAction.underlying_id == underlying_id,
+            CorporateAction.action_type == "DIVIDEND",
+            CorporateAction.ex_date == ex_date,
+        )
+        with translating():
+            existing = (await self.session.scalars(stmt)).first()
+            if existing is None:
+                return await self.record(
+                    underlying_id, action_type="DIVIDEND", ex_date=ex_date, amount=amount,
+                    description=description,
+                )  # fmt: skip
+            if existing.amount is None or float(existing.amount) != amount:
+                existing.amount = amount
+                await self.session.flush()
+            return existing
+
     async def for_underlying(
         self, underlying_id: int, *, start: date | None = None, end: date | None = None
     ) -> list[CorporateAction]:

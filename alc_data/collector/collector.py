@@ -41,7 +41,8 @@ from alc_data.collector.supervision import Supervisor
 from alc_data.config import Settings
 from alc_data.db.database import Database
 from alc_data.errors import AlcDataError, CollectorFailedError
-from alc_data.ib.discovery import Universe, discover
+from alc_data.ib.discovery import Universe
+from alc_data.ib.gateway import MarketDataGateway, as_gateway
 from alc_data.universe import RegisteredUniverse, register_universe
 
 __all__ = ["OptionsDataCollector"]
@@ -55,7 +56,8 @@ class OptionsDataCollector:
 
     Args:
         db: a :class:`~alc_data.Database`, an ``asyncpg.Pool``, an ``AsyncEngine`` or a URL.
-        ib: a connected ib_async ``IB`` client (TWS, IB Gateway or the simulator).
+        ib: a connected ib_async ``IB`` client (TWS, IB Gateway or the simulator), or any
+            :class:`~alc_data.ib.gateway.MarketDataGateway`.
         config: a :class:`CollectorConfig`, :class:`~alc_data.Settings`, a dict of
             :class:`CollectorConfig` fields, or None (the environment's settings).
     """
@@ -67,7 +69,7 @@ class OptionsDataCollector:
         config: CollectorConfig | Settings | dict[str, Any] | None = None,
     ) -> None:
         self.db = Database.coerce(db)
-        self.ib = ib
+        self.ib: MarketDataGateway = as_gateway(ib)
         self.config = _config(config)
         self.run_id = uuid.uuid4()
         self.symbols: list[str] = []
@@ -78,7 +80,7 @@ class OptionsDataCollector:
         self.sampler = Sampler(include_greeks=self.config.include_greeks,
                                settle=self.config.settle,
                                on_row=self.scheduler.record_row)  # fmt: skip
-        self.streams = Streams(ib, self.scheduler, self.sampler,
+        self.streams = Streams(self.ib, self.scheduler, self.sampler,
                                option_ticks=self.config.option_generic_ticks,
                                underlying_ticks=self.config.underlying_generic_ticks)  # fmt: skip
         self.sink: RowSink | None = None
@@ -194,7 +196,7 @@ class OptionsDataCollector:
     async def _start(self, symbols: list[str]) -> None:
         self.started_at = datetime.now(UTC)
         self.symbols = symbols
-        client_id = int(self.ib.client.clientId)
+        client_id = self.ib.client_id
         identity = await self.db.identity()
         directory = self.config.spool_directory(client_id, identity.key)
         spool = Spool(directory, max_bytes=self.config.spool_max_bytes, run_id=str(self.run_id))
@@ -210,13 +212,12 @@ class OptionsDataCollector:
             self.ib, self.db, run_id=self.run_id, on_reconnected=self._resubscribe,
             initial=self.config.reconnect_initial, maximum=self.config.reconnect_max,
         )  # fmt: skip
-        self.ib.reqMarketDataType(self.config.market_data_type)
+        self.ib.set_market_data_type(self.config.market_data_type)
         await self._discover_all()
         if not self.universes:
             raise AlcDataError(f"no symbol could be discovered: {self.discovery_errors}")
-        self.ib.pendingTickersEvent += self.sampler.on_pending
-        self.ib.errorEvent += self._on_error
-        self.ib.disconnectedEvent += self._on_disconnected
+        self.ib.listen(on_updates=self.sampler.on_updates, on_error=self._on_error,
+                       on_disconnected=self._on_disconnected)  # fmt: skip
         self.streams.apply(time.monotonic())
         self._streaming.set()
         self.supervisor.spawn("collector-sample", self._sample_loop)
@@ -226,8 +227,8 @@ class OptionsDataCollector:
     async def _discover_all(self) -> None:
         for symbol in self.symbols:
             try:
-                universe = await discover(
-                    self.ib, symbol,
+                universe = await self.ib.discover(
+                    symbol,
                     expiry_range_days=self.config.expiry_range_days,
                     strike_range_percent=self.config.strike_range_percent,
                     max_contracts=self.config.max_contracts_per_symbol,
@@ -301,19 +302,19 @@ class OptionsDataCollector:
             await asyncio.sleep(self.config.rediscover_every)
             if self.keeper is not None:
                 await self.keeper.store_gaps()
-            if not self.ib.isConnected():
+            if not self.ib.is_connected():
                 continue
             await self._discover_all()
             self.rediscoveries += 1
 
-    def _on_error(self, req_id: int, code: int, message: str, contract: Any) -> None:
+    def _on_error(self, req_id: int, code: int, message: str, con_id: int, what: str) -> None:
         now = time.monotonic()
         if code in _CONNECTIVITY and self.keeper is not None:
             if self.keeper.on_connectivity(code):
                 self.streams.lost_all(now)  # 1101: IB dropped the lines; request them again
                 self.streams.apply(now)
             return
-        self.streams.on_error(req_id, code, message, contract, now)
+        self.streams.on_error(code, message, con_id, what, now)
 
     def _on_disconnected(self) -> None:
         if self._stop.is_set() or self.keeper is None:
@@ -322,7 +323,7 @@ class OptionsDataCollector:
         self.keeper.on_disconnected()
 
     async def _resubscribe(self) -> None:
-        self.ib.reqMarketDataType(self.config.market_data_type)
+        self.ib.set_market_data_type(self.config.market_data_type)
         self.streams.apply(time.monotonic())
 
     # stopping -------------------------------------------------------------------------------
@@ -336,9 +337,7 @@ class OptionsDataCollector:
             await asyncio.wait({sink_task}, timeout=self._stop_within)
         await self.supervisor.stop()
         with contextlib.suppress(Exception):
-            self.ib.pendingTickersEvent -= self.sampler.on_pending
-            self.ib.errorEvent -= self._on_error
-            self.ib.disconnectedEvent -= self._on_disconnected
+            self.ib.stop_listening()
         if self.sink is not None:
             with contextlib.suppress(Exception):  # counted by the sampler; never lose the rest
                 self._sample_once()  # what changed since the last interval

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from alc_data.db.database import Database
+from alc_data.ib.gateway import MarketDataGateway
 from alc_data.repositories import DataQualityRepository
 
 __all__ = ["ConnectionKeeper", "Gap"]
@@ -75,7 +76,7 @@ class ConnectionKeeper:
 
     def __init__(
         self,
-        ib: Any,
+        ib: MarketDataGateway,
         db: Database,
         *,
         run_id: uuid.UUID,
@@ -96,13 +97,12 @@ class ConnectionKeeper:
         self.stopping = False
         self.errors: dict[str, int] = {}
         self.last_error: str | None = None
-        self._address = (str(ib.client.host), int(ib.client.port), int(ib.client.clientId))
         self._task: asyncio.Task[None] | None = None
 
     @property
     def connected(self) -> bool:
         """True while the socket is up and no gap is open."""
-        return bool(self.ib.isConnected()) and self.open_gap is None
+        return self.ib.is_connected() and self.open_gap is None
 
     # events -------------------------------------------------------------------------------
 
@@ -140,19 +140,18 @@ class ConnectionKeeper:
         """Reconnect, then resubscribe (``on_reconnected``); a resubscription that raises is
         counted, logged and tried again with the same backoff, and the gap stays open until
         one succeeds."""
-        host, port, client_id = self._address
         delay = self.initial
         while not self.stopping:
-            if not self.ib.isConnected():
+            if not self.ib.is_connected():
                 await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
                 if self.stopping:
                     return
                 self.reconnect_attempts += 1
                 try:
-                    await self.ib.connectAsync(host, port, clientId=client_id, timeout=10)
+                    await self.ib.reconnect(handshake_within=10)
                 except Exception as exc:  # refused, timed out, client id in use ...
-                    log.info("reconnect to %s:%d failed (%r); next try in %.1f s", host, port,
-                             exc, min(delay * 2, self.maximum))  # fmt: skip
+                    log.info("reconnect failed (%r); next try in %.1f s", exc,
+                             min(delay * 2, self.maximum))  # fmt: skip
                     delay = min(delay * 2, self.maximum)
                     continue
                 self.reconnects += 1

@@ -82,13 +82,9 @@ class Sampler:
 
     # inputs -----------------------------------------------------------------------------
 
-    def on_pending(self, tickers: Iterable[Any]) -> None:
-        """``pendingTickersEvent`` handler: remember which contracts ticked."""
-        add = self._dirty.add
-        for ticker in tickers:
-            contract = ticker.contract
-            if contract is not None:
-                add(contract.conId)
+    def on_updates(self, con_ids: Iterable[int]) -> None:
+        """The gateway's update handler: remember which contracts ticked."""
+        self._dirty.update(con_ids)
 
     def attach(self, con_id: int, ticker: Any, now: float) -> None:
         """``con_id`` was (re)subscribed and streams into ``ticker``."""

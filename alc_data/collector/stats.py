@@ -156,7 +156,7 @@ def _connection(c: OptionsDataCollector) -> dict[str, Any]:
     keeper = c.keeper
     gaps = keeper.gaps if keeper else []
     return {
-        "connected": keeper.connected if keeper else bool(c.ib.isConnected()),
+        "connected": keeper.connected if keeper else c.ib.is_connected(),
         "reconnects": keeper.reconnects if keeper else 0,
         "reconnect_attempts": keeper.reconnect_attempts if keeper else 0,
         "gaps": [g.as_dict() for g in gaps[-20:]],

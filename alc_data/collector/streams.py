@@ -1,4 +1,4 @@
-"""Carrying out the line plan on IB: reqMktData / cancelMktData, and per-contract errors.
+"""Carrying out the line plan on IB: subscribe / unsubscribe, and per-contract errors.
 
 Per-contract errors (``errorEvent`` with the request's contract):
 
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Any
 
 from alc_data.collector.lines import LineScheduler
 from alc_data.collector.sampling import Sampler
+from alc_data.ib.gateway import MarketDataGateway
 
 __all__ = ["CONTRACT_ERRORS", "Streams"]
 
@@ -31,7 +31,7 @@ class Streams:
 
     def __init__(
         self,
-        ib: Any,
+        ib: MarketDataGateway,
         scheduler: LineScheduler[int],
         sampler: Sampler,
         *,
@@ -48,7 +48,7 @@ class Streams:
 
     def apply(self, now: float) -> None:
         """Cancel and subscribe what the scheduler plans now (only while connected)."""
-        if not self.ib.isConnected():
+        if not self.ib.is_connected():
             return
         cancel, subscribe = self.scheduler.plan(now)
         for con_id in cancel:
@@ -60,23 +60,22 @@ class Streams:
                 self.scheduler.refused(con_id, now, code=200)
                 continue
             ticks = self.option_ticks if inst.is_option else self.underlying_ticks
-            ticker = self.ib.reqMktData(inst.contract, ticks, False, False)
+            ticker = self.ib.subscribe(inst.contract, ticks)
             self.scheduler.subscribed(con_id, now)
             self.sampler.attach(con_id, ticker, now)
 
     def _cancel(self, con_id: int) -> None:
         inst = self.sampler.instruments.get(con_id)
         self.sampler.detach(con_id)
-        if inst is not None and self.ib.isConnected():
-            self.ib.cancelMktData(inst.contract)
+        if inst is not None and self.ib.is_connected():
+            self.ib.unsubscribe(inst.contract)
 
-    def on_error(self, req_id: int, code: int, message: str, contract: Any, now: float) -> None:
-        """``errorEvent`` for a contract: give its line back and retry or drop it."""
-        con_id = int(getattr(contract, "conId", 0) or 0)
+    def on_error(self, code: int, message: str, con_id: int, what: str, now: float) -> None:
+        """An IB error for a contract: give its line back and retry or drop it."""
         if code not in CONTRACT_ERRORS or con_id not in self.scheduler.active:
             return
         self.errors[code] += 1
-        self.last_error = f"IB error {code} for {_describe(contract)}: {message}"
+        self.last_error = f"IB error {code} for {what}: {message}"
         log.warning("%s", self.last_error)
         self._cancel(con_id)
         self.scheduler.refused(con_id, now, code=code)
@@ -91,8 +90,3 @@ class Streams:
         for con_id in list(self.scheduler.active):
             self._cancel(con_id)
             self.scheduler.cancelled(con_id, now)
-
-
-def _describe(contract: Any) -> str:
-    local = getattr(contract, "localSymbol", "") or getattr(contract, "symbol", "")
-    return f"{local} (conId {getattr(contract, 'conId', '?')})"

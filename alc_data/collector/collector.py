@@ -41,6 +41,7 @@ from alc_data.collector.supervision import Supervisor
 from alc_data.config import Settings
 from alc_data.db.database import Database
 from alc_data.errors import AlcDataError, CollectorFailedError
+from alc_data.ib.codes import CONNECTIVITY
 from alc_data.ib.discovery import Universe
 from alc_data.ib.gateway import MarketDataGateway, as_gateway
 from alc_data.universe import RegisteredUniverse, register_universe
@@ -48,7 +49,6 @@ from alc_data.universe import RegisteredUniverse, register_universe
 __all__ = ["OptionsDataCollector"]
 
 log = logging.getLogger(__name__)
-_CONNECTIVITY = frozenset({1100, 1101, 1102})
 
 
 class OptionsDataCollector:
@@ -309,7 +309,7 @@ class OptionsDataCollector:
 
     def _on_error(self, req_id: int, code: int, message: str, con_id: int, what: str) -> None:
         now = time.monotonic()
-        if code in _CONNECTIVITY and self.keeper is not None:
+        if code in CONNECTIVITY and self.keeper is not None:
             if self.keeper.on_connectivity(code):
                 self.streams.lost_all(now)  # 1101: IB dropped the lines; request them again
                 self.streams.apply(now)

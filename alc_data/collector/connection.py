@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from alc_data.db.database import Database
+from alc_data.ib.codes import IBCode
 from alc_data.ib.gateway import MarketDataGateway
 from alc_data.repositories import DataQualityRepository
 
@@ -34,9 +35,8 @@ __all__ = ["ConnectionKeeper", "Gap"]
 
 log = logging.getLogger(__name__)
 
-CONNECTIVITY_LOST = 1100
-RESTORED_DATA_LOST = 1101
-RESTORED_DATA_KEPT = 1102
+CONNECTIVITY_LOST = IBCode.CONNECTIVITY_LOST
+RESTORED_DATA_LOST = IBCode.RESTORED_DATA_LOST
 
 
 @dataclass

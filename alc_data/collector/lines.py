@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from alc_data.ib.codes import IBCode
+
 __all__ = ["Coverage", "LineScheduler"]
 
 K = TypeVar("K", bound=Hashable)
@@ -181,10 +183,10 @@ class LineScheduler(Generic[K]):
         """IB refused ``key``'s market data with error ``code`` (101, 200, 354, ...)."""
         self._release(key, now)
         self.coverage.setdefault(key, Coverage()).refusals += 1
-        if code == 200:
+        if code == IBCode.NO_SECURITY_DEFINITION:
             self.dropped.add(key)
             return
-        if code == 101:
+        if code == IBCode.MAX_TICKERS:
             self.line_refusals += 1
             self._shrink = min(self._shrink + 1, max(0, self.budget - len(self.pinned)))
             self._waiting.appendleft(key)

@@ -17,13 +17,14 @@ from collections import Counter
 
 from alc_data.collector.lines import LineScheduler
 from alc_data.collector.sampling import Sampler
+from alc_data.ib.codes import CONTRACT_MARKET_DATA
 from alc_data.ib.gateway import MarketDataGateway
 
 __all__ = ["CONTRACT_ERRORS", "Streams"]
 
 log = logging.getLogger(__name__)
 
-CONTRACT_ERRORS = frozenset({101, 200, 354, 10089, 10090, 10168})
+CONTRACT_ERRORS = CONTRACT_MARKET_DATA
 
 
 class Streams:

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from ib_async import IB, Contract, Index, Option, Stock
 
 from alc_data.errors import IBError, IBTimeoutError
+from alc_data.ib.codes import IBCode
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ async def qualify_underlying(
         )
         if qualified and isinstance(qualified[0], Contract) and qualified[0].conId:
             return qualified[0]
-    raise IBError(200, f"no stock or index {symbol!r} is known to IB")
+    raise IBError(IBCode.NO_SECURITY_DEFINITION, f"no stock or index {symbol!r} is known to IB")
 
 
 async def underlying_price(
@@ -132,7 +133,9 @@ async def underlying_price(
     )
     if bars and _usable(bars[-1].close):
         return float(bars[-1].close)
-    raise IBError(354, f"no price for {contract.symbol}: no quote and no daily bar")
+    raise IBError(
+        IBCode.NOT_SUBSCRIBED, f"no price for {contract.symbol}: no quote and no daily bar"
+    )
 
 
 def _usable(value: Any) -> bool:
@@ -146,7 +149,9 @@ def choose_chain(chains: Sequence[Any], symbol: str) -> tuple[str, list[Any]]:
     standard = {symbol, f"{symbol}W"}
     usable = [c for c in chains if c.tradingClass in standard and c.expirations and c.strikes]
     if not usable:
-        raise IBError(200, f"IB lists no standard option chain for {symbol}")
+        raise IBError(
+            IBCode.NO_SECURITY_DEFINITION, f"IB lists no standard option chain for {symbol}"
+        )
     exchanges = {c.exchange for c in usable}
     if "SMART" in exchanges:
         exchange = "SMART"

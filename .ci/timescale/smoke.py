@@ -50,8 +50,10 @@ def main() -> int:
     try:
         print(asyncio.run(asyncio.wait_for(check(url), 120)))
     except Exception as exc:
-        print(f"smoke.py: TimescaleDB engine check failed at {url}: {type(exc).__name__}: {exc}",
-              file=sys.stderr)
+        print(
+            f"smoke.py: TimescaleDB engine check failed at {url}: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -161,9 +161,7 @@ class ChunkRecovery:
         async def again(
             part: list[Row], *, idem: bool = idempotent, fixed: bool = repaired
         ) -> None:
-            await self.write(
-                conn, part, outcome, idempotent=idem, retries=retries, repaired=fixed
-            )
+            await self.write(conn, part, outcome, idempotent=idem, retries=retries, repaired=fixed)
 
         if not isinstance(error, DataError):  # a transient conflict: the same rows again
             await again(rows)

@@ -145,5 +145,3 @@ async def test_spool_disk_work_runs_off_the_event_loop(
     monkeypatch.setattr(os, "fsync", real_fsync)
     sink._next_probe = 0.0
     await sink.close(within=5)
-
-

@@ -80,9 +80,7 @@ def test_commands_on_an_unmigrated_database_say_so(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv(
-        "ALC_DATABASE_URL", database_factory().render_as_string(hide_password=False)
-    )
+    monkeypatch.setenv("ALC_DATABASE_URL", database_factory().render_as_string(hide_password=False))
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "SchemaError" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

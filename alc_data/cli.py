@@ -54,7 +54,12 @@ def _where(url: URL) -> str:
 
 def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     url = _url(settings)
-    migrate.upgrade(url, args.revision)
+    migrate.upgrade(
+        url,
+        args.revision,
+        backend=settings.database.backend,
+        retention_days=settings.database.retention_days,
+    )
     status = asyncio.run(_status(url))
     _emit(
         args,

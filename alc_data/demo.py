@@ -53,7 +53,7 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say) -> dict[s
     """Run every step; returns the summary (also what ``--json`` prints)."""
     url = migrate.settings_url(settings)
     say(f"database   {_where(url, settings)}")
-    await asyncio.to_thread(migrate.upgrade, url, "head")
+    await asyncio.to_thread(migrate.upgrade, url, "head", backend=settings.database.backend)
     summary: dict[str, Any] = {"database": redact_url(url)}
     async with Database.from_url(url, settings=settings) as db, _simulator(options) as sim:
         say(f"simulator  IB API on 127.0.0.1:{sim.port} (seed {options.seed})")

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from alc_data.capture.universe import RegisteredUniverse, register_universe
 from alc_data.collector.config import CollectorConfig
 from alc_data.collector.connection import ConnectionKeeper
 from alc_data.collector.dividends import DividendRecorder
@@ -44,7 +45,6 @@ from alc_data.errors import AlcDataError, CollectorFailedError
 from alc_data.ib.codes import CONNECTIVITY
 from alc_data.ib.discovery import Universe
 from alc_data.ib.gateway import MarketDataGateway, as_gateway
-from alc_data.universe import RegisteredUniverse, register_universe
 
 __all__ = ["OptionsDataCollector"]
 

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from alc_data.db.rows import OptionTick, StockTick
 from alc_data.ib.parse import option_tick, stock_tick, utc
-from alc_data.repositories.rows import OptionTick, StockTick
 
 __all__ = ["Instrument", "Sampler"]
 

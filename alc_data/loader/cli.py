@@ -89,7 +89,11 @@ def run_load_history(args: argparse.Namespace) -> int:
         print(f"alc-data load-history: {exc}", file=sys.stderr)
         return 2
     settings = load_settings()
-    if migrate.upgrade_if_empty(migrate.settings_url(settings)):
+    if migrate.upgrade_if_empty(
+        migrate.settings_url(settings),
+        backend=settings.database.backend,
+        retention_days=settings.database.retention_days,
+    ):
         print("alc-data: the database had no schema; migrated it to head", file=sys.stderr)
     stats = asyncio.run(_run(args, config, settings))
     if args.json:

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from alc_data import exchange_calendar as cal
+from alc_data.capture.universe import RegisteredUniverse, register_universe
 from alc_data.config import Settings
 from alc_data.db.database import Database
 from alc_data.errors import DataError
@@ -45,7 +46,6 @@ from alc_data.loader.progress import ProgressStore
 from alc_data.loader.scheduler import PacingScheduler
 from alc_data.loader.stats import LoadCounters, LoadProgress, ProgressHook
 from alc_data.repositories import OptionBarRow, OptionBarWriter, StockBarRow, StockBarWriter
-from alc_data.universe import RegisteredUniverse, register_universe
 
 __all__ = ["HistoricalDataLoader"]
 

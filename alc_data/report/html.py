@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from alc_data.db.translate import translated
 from alc_data.report.charts import bar_chart, line_chart
 from alc_data.report.stats import data_stats
-from alc_data.validation.quality_sql import Window, gaps, load_products
+from alc_data.repositories.quality_sql import Window, gaps, load_products
 
 _COVERAGE = text(
     """

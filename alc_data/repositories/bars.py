@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alc_data.bar_sizes import bar_size_seconds
 from alc_data.db.partitioning import BUCKET_ORIGIN
+from alc_data.db.rows import OptionBarRow, QuoteBar, StockBarRow
 from alc_data.db.timeseries import OPTION_BAR_COLUMNS, render_first_last
 from alc_data.db.translate import translating
 from alc_data.errors import DataError
@@ -24,7 +25,6 @@ from alc_data.repositories.base import PartitionedWrites, aware, insert_rows
 from alc_data.repositories.copy_target import RowChecker
 from alc_data.repositories.corporate_actions import CorporateActionRepository
 from alc_data.repositories.quote_bars import roll_up_stored
-from alc_data.repositories.rows import OptionBarRow, QuoteBar, StockBarRow
 from alc_data.repositories.writers import OptionBarWriter, StockBarWriter
 
 _BAR_PRICES = ("open", "high", "low", "close", "wap")

@@ -10,10 +10,10 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from alc_data.db.models import OptionContract
+from alc_data.db.rows import ChainSnapshot, ContractQuote, StockTick
 from alc_data.db.translate import translating
 from alc_data.errors import DataError
 from alc_data.repositories.base import Repository, aware
-from alc_data.repositories.rows import ChainSnapshot, ContractQuote, StockTick
 from alc_data.repositories.securities import SecurityRepository
 
 _NATURAL_KEY = (

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alc_data.db.rows import OptionTick, StockTick
 from alc_data.db.translate import translating
 from alc_data.repositories.base import PartitionedWrites, aware, insert_rows
 from alc_data.repositories.copy_target import RowChecker
 from alc_data.repositories.corporate_actions import CorporateActionRepository
-from alc_data.repositories.rows import OptionTick, StockTick
 from alc_data.repositories.writers import StockTickWriter, TickWriter
 
 _OPTION_COLS = ", ".join(OptionTick._fields)

@@ -10,9 +10,9 @@ in their :class:`~alc_data.repositories.copy_target.CopyTarget`. Example::
 
 from __future__ import annotations
 
+from alc_data.db.rows import OptionBarRow, OptionTick, StockBarRow, StockTick
 from alc_data.repositories.buffered_writer import BufferedWriter, WriterCounts
 from alc_data.repositories.copy_target import CopyTarget, tick_choices
-from alc_data.repositories.rows import OptionBarRow, OptionTick, StockBarRow, StockTick
 
 __all__ = [
     "OptionBarWriter",

@@ -33,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alc_data.errors import DataError, NaiveDatetimeError
-from alc_data.validation import quality_sql as q
+from alc_data.repositories import quality_sql as q
 from alc_data.validation.persist import persist_run
 from alc_data.validation.tally import BatchReport
 from alc_data.validation.types import MarketDataSnapshot

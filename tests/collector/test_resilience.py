@@ -20,8 +20,8 @@ from alc_data.collector import OptionsDataCollector
 from alc_data.collector.sink import OPTION_TABLE, RowSink
 from alc_data.collector.spool import Spool
 from alc_data.db import migrate
+from alc_data.db.rows import OptionTick as Row
 from alc_data.ib.sim import SimServer
-from alc_data.repositories.rows import OptionTick as Row
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -1,7 +1,7 @@
 """The quality report's metrics, each one SQL statement over the window (no per-tick queries).
 
 The window is ``time > start AND time <= end``. Session hours are computed in Python from the
-trading calendar (:mod:`alc_data.validation.sessions`) and passed to SQL as arrays, so the
+trading calendar (:mod:`alc_data.trading_sessions`) and passed to SQL as arrays, so the
 database needs no calendar of its own.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from alc_data.validation.sessions import closes_late, effective_end, sessions_between
+from alc_data.trading_sessions import closes_late, effective_end, sessions_between
 
 __all__ = ["Product", "Window", "counts", "gaps", "load_products", "missing_greeks", "stale"]
 

@@ -112,3 +112,14 @@ async def clean_db(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 
 def pytest_configure(config: Any) -> None:
     os.environ.setdefault("ALC_DATA_DIR", tempfile.mkdtemp(prefix="alc-test-data-"))
+
+
+UNIT_DIR = Path(__file__).resolve().parent / "unit"
+
+
+def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
+    """Tiers: tests under tests/unit are ``unit`` (no database, no network, no simulator: they
+    run in seconds with ``pytest -m unit``); every other test is ``integration``."""
+    for item in items:
+        tier = "unit" if UNIT_DIR in Path(item.path).parents else "integration"
+        item.add_marker(tier)

@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from collector_helpers import collecting, small_config, until
 from ib_async import IB
 
 from alc_data import Database, DataValidator
@@ -15,6 +14,7 @@ from alc_data.collector import OptionsDataCollector
 from alc_data.ib.sim import SimServer
 from alc_data.ib.sim.dividends import dividends_between
 from alc_data.ib.sim.instruments import underlying_by_symbol
+from tests.support.collecting import collecting, small_config, until
 
 pytestmark = pytest.mark.timeout(90)
 

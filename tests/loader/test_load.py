@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
-from conftest import RULES, SimFactory
-from loader_helpers import MARCH_13, expected, instruments, statuses, stored
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
@@ -18,6 +16,15 @@ from alc_data import exchange_calendar as cal
 from alc_data.db.database import Database
 from alc_data.loader import STATS_KEYS, LoaderConfig
 from alc_data.repositories import OptionBarRepository
+from tests.support.loading import (
+    MARCH_13,
+    RULES,
+    SimFactory,
+    expected,
+    instruments,
+    statuses,
+    stored,
+)
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -8,14 +8,13 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from conftest import RULES, SimFactory
 from ib_async import IB
-from loader_helpers import MARCH_13, expected, statuses, stored
 
 from alc_data import HistoricalDataLoader
 from alc_data.db.database import Database
 from alc_data.ib.pacing import HistoricalRequestKey, PacingRules, PacingTracker
 from alc_data.loader import LoaderConfig, LoadProgress, PacingScheduler
+from tests.support.loading import MARCH_13, RULES, SimFactory, expected, statuses, stored
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -6,11 +6,11 @@ revisions above 0002 (the time-series ones); 0001 and 0002 are covered on Postgr
 from __future__ import annotations
 
 import pytest
-from golden_migrations import compare, revisions, run_step
 from sqlalchemy.engine import URL
 
 from alc_data.db import migrate
 from alc_data.db.migrate import StatementLog
+from tests.support.golden_migrations import compare, revisions, run_step
 
 pytestmark = pytest.mark.timeout(300)
 

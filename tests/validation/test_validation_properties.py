@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from validation_helpers import NOW, OPEN, context, run, snap, sync
 
 from alc_data.validation import (
     ArbitrageBoundsRule,
@@ -25,6 +24,7 @@ from alc_data.validation import (
     default_rules,
 )
 from alc_data.validation.rules_arbitrage import TOLERANCE, Terms, bounds
+from tests.support.validating import NOW, OPEN, context, run, snap, sync
 
 INVALID = ValidationResult.INVALID
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

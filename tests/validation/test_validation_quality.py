@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from validation_helpers import EXPIRY, NOW
 
 from alc_data import DataValidator
 from alc_data.validation import REPORT_KEYS
 from alc_data.validation.cli import register
+from tests.support.validating import EXPIRY, NOW
 
 START = NOW - timedelta(hours=1)  # 14:00 New York
 SPY, AAPL = 1, 2

@@ -6,15 +6,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from validation_helpers import (
-    EQUITY_CLOSE,
-    LATE_CLOSE,
-    NOW,
-    OPEN,
-    context,
-    run,
-    snap,
-)
 
 from alc_data.config import ValidationSettings
 from alc_data.validation import (
@@ -28,6 +19,15 @@ from alc_data.validation import (
     ValidationResult,
     VolumeMonotonicRule,
     WideSpreadRule,
+)
+from tests.support.validating import (
+    EQUITY_CLOSE,
+    LATE_CLOSE,
+    NOW,
+    OPEN,
+    context,
+    run,
+    snap,
 )
 
 INVALID, WARNING = ValidationResult.INVALID, ValidationResult.WARNING

@@ -6,6 +6,7 @@ import argparse
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import URL
@@ -27,7 +28,8 @@ def _demo(capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
     assert "collecting SPY" in captured.err  # progress goes to stderr with --json
     for secret in SECRETS:  # a password in the URL (user info or query) is never shown
         assert secret not in captured.out + captured.err
-    return json.loads(captured.out)
+    summary: dict[str, Any] = json.loads(captured.out)
+    return summary
 
 
 def _check_summary(summary: dict) -> None:  # type: ignore[type-arg]

@@ -25,7 +25,10 @@ def _backend(url: URL) -> str | None:
     engine = create_engine(with_driver(url, "psycopg"))
     try:
         with engine.connect() as conn:
-            return conn.scalar(text("SELECT value FROM alc_meta WHERE key = 'backend'"))
+            value: str | None = conn.scalar(
+                text("SELECT value FROM alc_meta WHERE key = 'backend'")
+            )
+            return value
     finally:
         engine.dispose()
 

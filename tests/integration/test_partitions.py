@@ -33,7 +33,7 @@ async def _contract(conn: AsyncConnection) -> int:
         .returning(OptionContract.id)
     )
     assert contract_id is not None
-    return contract_id
+    return int(contract_id)
 
 
 def _guard_call(conn: AsyncConnection):  # type: ignore[no-untyped-def]
@@ -74,7 +74,7 @@ async def test_writes_in_past_and_future_create_their_partitions(clean_db: Async
         f"market_data_ticks_p{past:%Y%m%d}",
         f"market_data_ticks_p{future:%Y%m%d}",
     ]
-    assert stored == [pytest.approx(1.1), pytest.approx(1.1)]
+    assert list(stored) == pytest.approx([1.1, 1.1])
 
 
 async def test_a_row_without_partition_is_refused(clean_db: AsyncEngine) -> None:

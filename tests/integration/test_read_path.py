@@ -224,11 +224,11 @@ async def test_split_adjusted_underlying_prices(db: Database) -> None:
                 StockBarRow(spy.id, "TRADES", "1 day", after, 120, 122, 119, 121, 9000, 120.5),
             ]
         )
-        span = {"start": before - timedelta(days=1), "end": after + timedelta(days=1)}
-        raw = await repos.stock_ticks.ticks(spy.id, **span)
-        adjusted = await repos.stock_ticks.ticks(spy.id, **span, adjusted=True)
+        start, end = before - timedelta(days=1), after + timedelta(days=1)
+        raw = await repos.stock_ticks.ticks(spy.id, start=start, end=end)
+        adjusted = await repos.stock_ticks.ticks(spy.id, start=start, end=end, adjusted=True)
         bars = await repos.stock_bars.stored(
-            spy.id, bar_size="1 day", what_to_show="TRADES", **span, adjusted=True
+            spy.id, bar_size="1 day", what_to_show="TRADES", start=start, end=end, adjusted=True
         )
         latest = await repos.stock_ticks.latest(spy.id, as_of=before, adjusted=True)
         actions = await repos.corporate_actions.for_underlying(spy.id)

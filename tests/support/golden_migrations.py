@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from alc_data.db import migrate
@@ -26,7 +27,7 @@ _SEPARATOR = "\n-- next statement\n"
 
 def revisions() -> list[str]:
     """Every revision, oldest first."""
-    script = migrate.ScriptDirectory.from_config(migrate.alembic_config())
+    script = ScriptDirectory.from_config(migrate.alembic_config())
     return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 

@@ -140,7 +140,7 @@ async def _seed(engine: AsyncEngine, start: datetime, minutes: int) -> int:
             ],
         )
     assert contract is not None
-    return contract
+    return int(contract)
 
 
 async def test_ticks_aggregates_and_columnstore(ts_engine: AsyncEngine) -> None:

@@ -10,13 +10,14 @@ a log line or an error message.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -35,6 +36,10 @@ class Backend(StrEnum):
     POSTGRES = "postgres"
 
 
+#: False while :func:`default_settings` builds: the sections then read no environment.
+_READ_ENVIRONMENT: ContextVar[bool] = ContextVar("alc_data_read_environment", default=True)
+
+
 class _Section(BaseSettings):
     """A group of settings read from exact environment names (aliases), case-insensitively.
 
@@ -51,6 +56,19 @@ class _Section(BaseSettings):
         populate_by_name=False,
         validate_by_name=False,
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if not _READ_ENVIRONMENT.get():  # default_settings(): the documented defaults only
+            return (init_settings,)
+        return (init_settings, env_settings, dotenv_settings, file_secret_settings)
 
 
 class DatabaseSettings(_Section):
@@ -202,7 +220,9 @@ def setting_names() -> frozenset[str]:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the settings from the environment.
+    """Read the settings from the environment (the command line's and
+    :meth:`~alc_data.db.database.Database.from_settings`'s one explicit step; library
+    constructors never call it).
 
     Args:
         **overrides: values by environment name (``DB_HOST="db"``), taking precedence over the
@@ -212,6 +232,24 @@ def load_settings(**overrides: Any) -> Settings:
         ConfigError: one or more values are invalid, or an override names no setting; the
             message names each variable.
     """
+    return _build(overrides)
+
+
+def default_settings(**overrides: Any) -> Settings:
+    """The documented defaults (and ``overrides``, by environment name), never reading the
+    environment: what a library object uses when its caller passes no Settings.
+
+    Raises:
+        ConfigError: as :func:`load_settings`.
+    """
+    token = _READ_ENVIRONMENT.set(False)
+    try:
+        return _build(overrides)
+    finally:
+        _READ_ENVIRONMENT.reset(token)
+
+
+def _build(overrides: dict[str, Any]) -> Settings:
     unknown = sorted(set(overrides) - setting_names())
     if unknown:
         raise ConfigError(

@@ -59,7 +59,9 @@ class OptionsDataCollector:
         ib: a connected ib_async ``IB`` client (TWS, IB Gateway or the simulator), or any
             :class:`~alc_data.ib.gateway.MarketDataGateway`.
         config: a :class:`CollectorConfig`, :class:`~alc_data.Settings`, a dict of
-            :class:`CollectorConfig` fields, or None (the environment's settings).
+            :class:`CollectorConfig` fields over the database's Settings, or None (the
+            database's Settings: ``Database.from_settings()`` reads the environment,
+            ``Database.from_url()`` and a wrapped pool use the documented defaults).
     """
 
     def __init__(
@@ -70,7 +72,7 @@ class OptionsDataCollector:
     ) -> None:
         self.db = Database.coerce(db)
         self.ib: MarketDataGateway = as_gateway(ib)
-        self.config = _config(config)
+        self.config = _config(config, self.db.settings)
         self.run_id = uuid.uuid4()
         self.symbols: list[str] = []
         self.universes: dict[str, RegisteredUniverse] = {}
@@ -349,9 +351,11 @@ class OptionsDataCollector:
         self._streaming.clear()
 
 
-def _config(config: CollectorConfig | Settings | dict[str, Any] | None) -> CollectorConfig:
+def _config(
+    config: CollectorConfig | Settings | dict[str, Any] | None, settings: Settings
+) -> CollectorConfig:
     if isinstance(config, CollectorConfig):
         return config
     if isinstance(config, Settings):
         return CollectorConfig.from_settings(config)
-    return CollectorConfig.from_settings(None, **(config or {}))
+    return CollectorConfig.from_settings(settings, **(config or {}))

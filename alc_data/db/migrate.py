@@ -132,9 +132,7 @@ def resolve_revision_options(cfg: Config) -> None:
         Backend(attrs["backend"])
     except ValueError:
         choices = ", ".join(b.value for b in Backend)
-        raise ConfigError(
-            f"backend must be one of {choices}, not {attrs['backend']!r}"
-        ) from None
+        raise ConfigError(f"backend must be one of {choices}, not {attrs['backend']!r}") from None
 
 
 #: The session-level advisory lock that serializes migrations of one database ("alc-data").

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from alc_data.config import Settings, load_settings
+from alc_data.config import Settings, default_settings
 from alc_data.db.database import Database
 from alc_data.db.translate import translating
 from alc_data.validation.rule import ValidationRule
@@ -79,7 +79,7 @@ class DataValidator:
     ) -> None:
         self.db: Database | None = Database.coerce(db) if db is not None else None
         if settings is None:
-            settings = self.db.settings if self.db is not None else load_settings()
+            settings = self.db.settings if self.db is not None else default_settings()
         self.settings = settings
         self.rules: list[ValidationRule] = list(rules) if rules is not None else default_rules()
         self.batch_size = batch_size

@@ -64,6 +64,8 @@ class HistoricalDataLoader:
             expiry and strike bands default to the collector's settings.
         settings: overrides the database's settings for the bands.
         on_progress: called with a :class:`~alc_data.loader.LoadProgress` after each request.
+        scheduler: the pacing scheduler to send through (default: a new one over
+            ``config.pacing``).
 
     Example::
 
@@ -81,13 +83,14 @@ class HistoricalDataLoader:
         *,
         settings: Settings | None = None,
         on_progress: ProgressHook | None = None,
+        scheduler: PacingScheduler | None = None,
     ) -> None:
         self.db = Database.coerce(db)
         self.ib = ib
         self.config = config or LoaderConfig()
         self.settings = settings or self.db.settings
         self.on_progress = on_progress
-        self.scheduler = PacingScheduler(self.config.pacing)
+        self.scheduler = scheduler or PacingScheduler(self.config.pacing)
         #: The stats of the last completed run.
         self.last_stats: dict[str, Any] | None = None
 
@@ -130,7 +133,6 @@ class HistoricalDataLoader:
 
     async def _run(self, symbol: str, start: date, end: date, audit: bool) -> dict[str, Any]:
         counters = LoadCounters(symbol, start, end)
-        sent, waits = self.scheduler.sent, self.scheduler.waits
         stock_writer, option_writer = StockBarWriter(self.db), OptionBarWriter(self.db)
         try:
             async with HistoryClient(self.ib) as client:
@@ -144,8 +146,8 @@ class HistoricalDataLoader:
         stats = counters.as_stats(
             stock_bars=stock_writer.counts.written,
             option_bars=option_writer.counts.written,
-            history_requests=self.scheduler.sent - sent,
-            pacing_waits=self.scheduler.waits - waits,
+            history_requests=counters.pacing.sent,
+            pacing_waits=counters.pacing.waits,
         )
         self.last_stats = stats
         log.info("history load %s", stats)
@@ -270,7 +272,7 @@ class HistoricalDataLoader:
         async def worker() -> None:
             while pending:
                 spec = pending.popleft()
-                result = await execute(client, self.scheduler, spec, self.config)
+                result = await execute(client, self.scheduler, spec, self.config, counters.pacing)
                 await self._store(result, store, writers, counters)
                 counters.requests_done += 1
                 self._report(registered.universe.symbol, contracts, len(requests), counters,
@@ -316,8 +318,8 @@ class HistoricalDataLoader:
         done = counters.requests_done
         eta = elapsed / done * (planned - done) if done else None
         self.on_progress(
-            LoadProgress(symbol, contracts, planned, done, self.scheduler.sent,
-                         self.scheduler.waits, elapsed, eta)
+            LoadProgress(symbol, contracts, planned, done, counters.pacing.sent,
+                         counters.pacing.waits, elapsed, eta)
         )  # fmt: skip
 
 

@@ -27,9 +27,14 @@ async def start_sim() -> AsyncIterator[SimFactory]:
     servers: list[SimServer] = []
     clients: list[IB] = []
 
-    async def start(now: datetime | None, rules: PacingRules = RULES) -> tuple[SimServer, IB]:
+    async def start(
+        now: datetime | None,
+        rules: PacingRules = RULES,
+        monotonic: Callable[[], float] | None = None,
+    ) -> tuple[SimServer, IB]:
         clock = SimClock(now) if now is not None else SimClock()
-        sim = SimServer(SimConfig(seed=11, pacing=rules), port=0, clock=clock)
+        sim = SimServer(SimConfig(seed=11, pacing=rules), port=0, clock=clock,
+                        monotonic=monotonic)  # fmt: skip
         await sim.start()
         servers.append(sim)
         ib = IB()

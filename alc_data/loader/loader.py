@@ -33,6 +33,7 @@ from alc_data.ib.history import AnswerKind, HistoryClient, IBClient
 from alc_data.loader.config import LoaderConfig
 from alc_data.loader.fetch import DayOutcome, RequestResult, execute
 from alc_data.loader.gaps import complete_units, expired_options
+from alc_data.loader.ledger import PacingLedger, gateway_name
 from alc_data.loader.plan import (
     Instrument,
     RequestSpec,
@@ -42,7 +43,7 @@ from alc_data.loader.plan import (
     plan_requests,
 )
 from alc_data.loader.progress import ProgressStore
-from alc_data.loader.scheduler import PacingScheduler
+from alc_data.loader.scheduler import PacingScheduler, shared_scheduler
 from alc_data.loader.stats import LoadCounters, LoadProgress, ProgressHook
 from alc_data.repositories import OptionBarRow, OptionBarWriter, StockBarRow, StockBarWriter
 from alc_data.universe import RegisteredUniverse, register_universe
@@ -64,8 +65,10 @@ class HistoricalDataLoader:
             expiry and strike bands default to the collector's settings.
         settings: overrides the database's settings for the bands.
         on_progress: called with a :class:`~alc_data.loader.LoadProgress` after each request.
-        scheduler: the pacing scheduler to send through (default: a new one over
-            ``config.pacing``).
+        scheduler: the pacing scheduler to send through (default: the one every loader of
+            this process shares for the client's gateway, over ``config.pacing``, admitting
+            hard-rule requests through the database's pacing ledger unless
+            ``config.pacing_ledger`` is off).
 
     Example::
 
@@ -90,9 +93,27 @@ class HistoricalDataLoader:
         self.config = config or LoaderConfig()
         self.settings = settings or self.db.settings
         self.on_progress = on_progress
-        self.scheduler = scheduler or PacingScheduler(self.config.pacing)
+        self._scheduler = scheduler
         #: The stats of the last completed run.
         self.last_stats: dict[str, Any] | None = None
+
+    @property
+    def gateway(self) -> str:
+        """The IB gateway this loader talks to (``host:port``, as the pacing ledger names it)."""
+        client = getattr(self.ib, "client", None)
+        return gateway_name(str(getattr(client, "host", "")), int(getattr(client, "port", -1)))
+
+    @property
+    def scheduler(self) -> PacingScheduler:
+        """The pacing scheduler of this loader's gateway (needs a running event loop)."""
+        if self._scheduler is None:
+            gateway, rules = self.gateway, self.config.pacing
+
+            def ledger() -> PacingLedger | None:
+                return PacingLedger(self.db, gateway, rules) if self.config.pacing_ledger else None
+
+            self._scheduler = shared_scheduler(gateway, rules, ledger)
+        return self._scheduler
 
     async def load_symbol_history(
         self, symbol: str, start_date: date, end_date: date

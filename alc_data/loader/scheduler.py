@@ -10,6 +10,11 @@ Safe by construction, not by reaction:
   in flight while another one is admitted (their send times do not matter);
 - at most ``max_open`` requests are open at once (IB's limit of 50 applies to all bar sizes).
 
+Loaders in one process that use one gateway share one scheduler (:func:`shared_scheduler`);
+with a :class:`~alc_data.loader.ledger.PacingLedger`, hard-rule requests are also admitted
+through the database, so loaders in other processes using that gateway are counted too (the
+ledger runs on the database server's clock).
+
 Time comes from a :class:`PacingClock` (the event loop's by default); tests pass one they step,
 shared with the simulator, so that what the scheduler decides does not depend on how fast the
 machine happens to be.
@@ -22,14 +27,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from alc_data.errors import ConfigError
 from alc_data.ib.pacing import HistoricalRequestKey, PacingRules, PacingTracker
+from alc_data.loader.ledger import PacingLedger
 
-__all__ = ["LoopClock", "PacingClock", "PacingCounts", "PacingScheduler"]
+__all__ = ["LoopClock", "PacingClock", "PacingCounts", "PacingScheduler", "shared_scheduler"]
+
+log = logging.getLogger(__name__)
 
 
 class PacingClock(Protocol):
@@ -73,9 +84,17 @@ class PacingScheduler:
             bars = await ib.reqHistoricalDataAsync(...)
     """
 
-    def __init__(self, rules: PacingRules | None = None, *, clock: PacingClock | None = None):
+    def __init__(
+        self,
+        rules: PacingRules | None = None,
+        *,
+        clock: PacingClock | None = None,
+        ledger: PacingLedger | None = None,
+    ) -> None:
         self.rules = rules or PacingRules()
         self.clock: PacingClock = clock or LoopClock()
+        self.ledger = ledger
+        self._told: set[str] = set()
         self._tracker = PacingTracker(self.rules)
         self._hard = asyncio.Lock()
         self._closed = asyncio.Event()
@@ -110,19 +129,41 @@ class PacingScheduler:
         if hard:
             await self._hard.acquire()
         try:
-            if await self._wait_turn(key):
-                for tally in tallies:
-                    tally.waits += 1
-            self._tracker.opened()
+            waited = await self._wait_turn(key)
+            entry = None
+            if hard and self.ledger is not None:
+                entry, shared_wait = await self._admit(self.ledger, key)
+                waited = waited or shared_wait
             for tally in tallies:
+                tally.waits += int(waited)
                 tally.sent += 1
+            self._tracker.opened()
             try:
                 yield
             finally:
                 self._answered(key, hard)
+                if entry is not None and self.ledger is not None:
+                    await asyncio.shield(self.ledger.answered(entry))
         finally:
             if hard:
                 self._hard.release()
+
+    async def _admit(self, ledger: PacingLedger, key: HistoricalRequestKey) -> tuple[int, bool]:
+        """Admission through the ledger: the entry id, and whether it meant waiting."""
+        waited = False
+        while (admission := await ledger.admit(key)).entry is None:
+            waited = True
+            blocker = admission.blocker
+            if blocker is not None and blocker not in self._told:
+                self._told.add(blocker)
+                log.warning(
+                    "IB gateway %s is also used by loader %s: waiting for its history "
+                    "requests (IB's pacing limits hold per gateway)",
+                    ledger.gateway,
+                    blocker,
+                )
+            await asyncio.sleep(admission.wait)  # the ledger's waits are in real seconds
+        return admission.entry, waited
 
     def _answered(self, key: HistoricalRequestKey, hard: bool) -> None:
         if hard:  # soft requests never make a hard one wait: no need to remember them
@@ -142,3 +183,28 @@ class PacingScheduler:
             else:
                 await self.clock.sleep(wait)
         return waited
+
+
+_SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, PacingScheduler]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_scheduler(
+    gateway: str, rules: PacingRules, ledger: Callable[[], PacingLedger | None]
+) -> PacingScheduler:
+    """The scheduler of ``gateway`` in this event loop, created (with ``ledger()``) on first use.
+
+    Raises:
+        ConfigError: the gateway's scheduler was created with other pacing rules.
+    """
+    per_loop = _SHARED.setdefault(asyncio.get_running_loop(), {})
+    scheduler = per_loop.get(gateway)
+    if scheduler is None:
+        scheduler = per_loop[gateway] = PacingScheduler(rules, ledger=ledger())
+    elif scheduler.rules != rules:
+        raise ConfigError(
+            f"loaders of IB gateway {gateway} must share its pacing rules: "
+            f"{scheduler.rules} is in use, {rules} was asked for"
+        )
+    return scheduler

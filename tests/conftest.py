@@ -35,6 +35,7 @@ DATA_TABLES = (
     "corporate_actions",
     "market_events",
     "history_requests",
+    "history_pacing_ledger",
     "backtest_runs",
     "option_chains",
     "underlying_securities",

@@ -247,6 +247,31 @@ class HistoryRequest(Base):
     completed_at: Mapped[datetime | None]
 
 
+class HistoryPacingEntry(Base):
+    """One history request in IB's pacing windows of a gateway (``host:port``), shared by
+    every loader process that uses that gateway (see :mod:`alc_data.loader.ledger`).
+
+    ``answered_at`` is NULL while the request is in flight; rows older than IB's longest
+    window are deleted by the loaders themselves.
+    """
+
+    __tablename__ = "history_pacing_ledger"
+    __table_args__ = (Index(None, "gateway", "admitted_at"),)
+
+    id: Mapped[int] = _identity()
+    gateway: Mapped[str] = mapped_column(String(128))
+    owner: Mapped[str] = mapped_column(String(128))
+    contract: Mapped[str] = mapped_column(String(64))
+    exchange: Mapped[str] = mapped_column(String(32))
+    what_to_show: Mapped[str] = mapped_column(String(32))
+    bar_size: Mapped[str] = mapped_column(String(16))
+    duration: Mapped[str] = mapped_column(String(16))
+    end_time: Mapped[str] = mapped_column(String(32))
+    use_rth: Mapped[bool] = mapped_column(Boolean)
+    admitted_at: Mapped[datetime] = _created()
+    answered_at: Mapped[datetime | None]
+
+
 class ArbitrageOpportunity(Base):
     """An opportunity a scanner found (SFR, SYNTHETIC, BOX, CALENDAR, ...)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 import pytest
@@ -22,9 +22,14 @@ async def start_sim() -> AsyncIterator[SimFactory]:
     servers: list[SimServer] = []
     clients: list[IB] = []
 
-    async def start(now: datetime | None, rules: PacingRules = RULES) -> tuple[SimServer, IB]:
+    async def start(
+        now: datetime | None,
+        rules: PacingRules = RULES,
+        monotonic: Callable[[], float] | None = None,
+    ) -> tuple[SimServer, IB]:
         clock = SimClock(now) if now is not None else SimClock()
-        sim = SimServer(SimConfig(seed=11, pacing=rules), port=0, clock=clock)
+        sim = SimServer(SimConfig(seed=11, pacing=rules), port=0, clock=clock,
+                        monotonic=monotonic)  # fmt: skip
         await sim.start()
         servers.append(sim)
         ib = IB()

@@ -20,7 +20,7 @@ from sqlalchemy.engine import URL
 from alc_data.db import migrate
 from alc_data.db.migrate import StatementLog
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "migrations"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "migrations"
 UPDATE = os.environ.get("ALC_UPDATE_GOLDEN") == "1"
 _SEPARATOR = "\n-- next statement\n"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -26,6 +27,29 @@ SimFactory = Callable[..., Awaitable[tuple[SimServer, IB]]]
 
 #: Wednesday 2024-03-13, 17:00 New York: after the close, a few days after the DST change.
 MARCH_13 = datetime(2024, 3, 13, 21, 0, tzinfo=UTC)
+
+
+class SteppedClock:
+    """A pacing clock that moves only when someone sleeps on it (or a test advances it).
+
+    Shared by the loader's scheduler and the simulator (``monotonic=clock.now``), it makes
+    every pacing decision independent of how fast the machine serves the requests.
+    """
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += seconds
+        await asyncio.sleep(0)
 
 
 def _none(value: float) -> float | None:

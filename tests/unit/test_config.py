@@ -202,7 +202,7 @@ def test_unknown_override_is_refused() -> None:
 def test_library_objects_never_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only load_settings() and Database.from_settings() read the environment; a Database from a
     URL, a validator or a collector config built without Settings use the documented defaults."""
-    from alc_data import DataValidator, Database
+    from alc_data import Database, DataValidator
     from alc_data.config import default_settings
 
     monkeypatch.setenv("ALC_BATCH_SIZE", "7")

@@ -14,7 +14,7 @@ Finding the sources is one index probe per source and instrument (the keys lead 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,25 +44,30 @@ class ChosenSource:
     name: str
 
 
+#: Instruments per table, or one list for every table named.
+Instruments = Sequence[int] | Mapping[str, Sequence[int]]
+
+
 async def sources_present(
     conn: AsyncConnection | AsyncSession,
     tables: Sequence[str],
-    ids: Sequence[int],
+    ids: Instruments,
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[ChosenSource]:
-    """The sources with at least one row in any of ``tables`` for ``ids`` with
-    ``start <= time < end`` (either bound may be None), by name."""
+    """The sources with at least one row in any of ``tables`` for ``ids`` (per table when a
+    mapping) with ``start <= time < end`` (either bound may be None), by name."""
     probes = []
-    for table in tables:
+    params: dict[str, object] = {"start": start, "end": end}
+    for n, table in enumerate(tables):
         column = KEY_COLUMNS[table]
+        params[f"ids{n}"] = list(ids[table] if isinstance(ids, Mapping) else ids)
         probes.append(
             f"EXISTS (SELECT 1 FROM {table} t WHERE t.source_id = s.id "
-            f"AND t.{column} = ANY(:ids) AND (CAST(:start AS timestamptz) IS NULL "
+            f"AND t.{column} = ANY(:ids{n}) AND (CAST(:start AS timestamptz) IS NULL "
             "OR t.time >= :start) AND (CAST(:end AS timestamptz) IS NULL OR t.time < :end))"
         )
     sql = f"SELECT s.id, s.name FROM data_sources s WHERE {' OR '.join(probes)} ORDER BY s.name"
-    params = {"ids": list(ids), "start": start, "end": end}
     rows = (await conn.execute(text(sql), params)).all()
     return [ChosenSource(int(r[0]), str(r[1])) for r in rows]
 
@@ -89,7 +94,7 @@ async def choose_source(
     conn: AsyncConnection | AsyncSession,
     *,
     tables: Sequence[str],
-    ids: Sequence[int],
+    ids: Instruments,
     start: datetime | None = None,
     end: datetime | None = None,
     source: SourceSelection = None,

@@ -56,6 +56,10 @@ async def test_every_tick_read_refuses_a_mix(db: Database, monkeypatch: pytest.M
             await repos.ticks.latest(cid, as_of=end)
         with pytest.raises(AmbiguousSourceError):
             await repos.bars.bars(cid, interval="1 min", start=T0, end=end)
+        with pytest.raises(AmbiguousSourceError):
+            await repos.chains.chain_snapshot("SPY", as_of=end)
+        snap = await repos.chains.chain_snapshot("SPY", as_of=end, source="ib-paper")
+        assert [q.bid_price for q in snap.quotes] == [1.0]
         # Chosen by name or id: one source's rows only.
         paper = await repos.ticks.ticks(cid, start=T0, end=end, source="ib-paper")
         assert [t.bid_price for t in paper] == [1.0, 1.0, 1.0]

@@ -83,6 +83,9 @@ class DatabaseSettings(_Section):
     password: SecretStr | None = Field(None, alias="DB_PASSWORD")
     backend: Backend = Field(Backend.AUTO, alias="ALC_BACKEND")
     retention_days: int | None = Field(None, alias="ALC_RETENTION_DAYS", gt=0)
+    #: The source reads use when several hold data for what is asked (a ``data_sources``
+    #: name); unset: such a read raises :class:`~alc_data.errors.AmbiguousSourceError`.
+    default_source: str | None = Field(None, alias="ALC_DEFAULT_SOURCE", min_length=1)
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("alc-data")), alias="ALC_DATA_DIR"
     )

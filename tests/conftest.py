@@ -100,6 +100,8 @@ async def clean_db(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     yield engine
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
+        # Sources registered by the test (revision 0006 seeds legacy = 1, unspecified = 2).
+        await conn.execute(text("DELETE FROM data_sources WHERE id > 2"))
         partitions = await conn.execute(
             text(
                 "SELECT relname FROM pg_class "

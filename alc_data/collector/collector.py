@@ -41,10 +41,12 @@ from alc_data.collector.streams import Streams
 from alc_data.collector.supervision import Supervisor
 from alc_data.config import Settings
 from alc_data.db.database import Database
+from alc_data.db.sources import SourceSpec, register_source
 from alc_data.errors import AlcDataError, CollectorFailedError
 from alc_data.ib.codes import CONNECTIVITY
 from alc_data.ib.discovery import Universe
 from alc_data.ib.gateway import MarketDataGateway, as_gateway
+from alc_data.ib.provenance import connection_source
 
 __all__ = ["OptionsDataCollector"]
 
@@ -86,6 +88,9 @@ class OptionsDataCollector:
                                option_ticks=self.config.option_generic_ticks,
                                underlying_ticks=self.config.underlying_generic_ticks)  # fmt: skip
         self.sink: RowSink | None = None
+        #: Where this collector's rows are recorded as coming from (set when it starts).
+        self.source: SourceSpec | None = None
+        self.source_id: int | None = None
         self.dividends = DividendRecorder(self.db)
         self.keeper: ConnectionKeeper | None = None
         self.started_at: datetime | None = None
@@ -206,9 +211,12 @@ class OptionsDataCollector:
         self.waiting_spools = waiting_spools(self.config.spool_root(), exclude=directory)
         for waiting in self.waiting_spools:
             log.warning("a spool for another database is waiting: %s", waiting.describe())
+        self.source = connection_source(self.ib.accounts(), self.config.market_data_type)
+        self.source_id = await register_source(self.db.engine, self.source)
         self.sink = RowSink(self.db, spool, interval=self.config.interval,
                             batch_size=self.config.batch_size,
-                            write_timeout=self.config.write_timeout)  # fmt: skip
+                            write_timeout=self.config.write_timeout,
+                            source_id=self.source_id)  # fmt: skip
         self._sink_task = self.supervisor.spawn("collector-sink", self.sink.run)
         self.keeper = ConnectionKeeper(
             self.ib, self.db, run_id=self.run_id, on_reconnected=self._resubscribe,

@@ -227,9 +227,10 @@ def refuse_data_loss(
     """Refuse a downgrade that would delete stored rows, unless asked explicitly.
 
     A revision whose downgrade deletes rows says so with ``DROPS_DATA`` (tables whose rows
-    go) and ``INVALIDATES`` (tables whose rows would then describe data that is gone, such as
-    the loader's progress); with ``drop_data`` the latter are emptied in the same
-    transaction as the downgrade step.
+    go), or with a function ``rows_lost(connection) -> {table: rows}`` when only some rows
+    go (those that would collide under the older keys); ``INVALIDATES`` names tables whose
+    rows would then describe data that is gone, such as the loader's progress: with
+    ``drop_data`` they are emptied in the same transaction as the downgrade step.
 
     ``owned``: the caller's transaction may be committed (the reads here end it, so that
     Alembic owns the transactions that follow).
@@ -240,6 +241,14 @@ def refuse_data_loss(
     steps = downgraded_revisions(connection, cfg, destination) if destination else []
     tables = [t for r in steps for t in getattr(r.module, "DROPS_DATA", ())]
     counts = {t: _row_count(connection, t) for t in tables}
+    for step in steps:
+        # A revision whose downgrade deletes only some rows (those that no longer fit the
+        # older keys) counts them itself; steps already counted whole tables take precedence.
+        rows_lost = getattr(step.module, "rows_lost", None)
+        if rows_lost is None or any(counts.get(t) for t in tables):
+            continue
+        for table, n in rows_lost(connection).items():
+            counts[f"{table} (of a second source for the same key)"] = n
     if owned and connection.in_transaction():
         connection.commit()
     stored = {t: n for t, n in counts.items() if n}

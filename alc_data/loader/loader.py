@@ -28,9 +28,11 @@ from alc_data import exchange_calendar as cal
 from alc_data.capture.universe import RegisteredUniverse, register_universe
 from alc_data.config import Settings
 from alc_data.db.database import Database
+from alc_data.db.sources import register_source
 from alc_data.errors import DataError
 from alc_data.ib.discovery import discover
 from alc_data.ib.history import AnswerKind, HistoryClient, IBClient
+from alc_data.ib.provenance import client_source
 from alc_data.loader.config import LoaderConfig
 from alc_data.loader.fetch import DayOutcome, RequestResult, execute
 from alc_data.loader.gaps import complete_units, expired_options
@@ -94,6 +96,8 @@ class HistoricalDataLoader:
         self.settings = settings or self.db.settings
         self.on_progress = on_progress
         self._scheduler = scheduler
+        #: The ``data_sources`` id of the rows of the current (or last) run.
+        self.source_id: int | None = None
         #: The stats of the last completed run.
         self.last_stats: dict[str, Any] | None = None
 
@@ -154,7 +158,10 @@ class HistoricalDataLoader:
 
     async def _run(self, symbol: str, start: date, end: date, audit: bool) -> dict[str, Any]:
         counters = LoadCounters(symbol, start, end)
-        stock_writer, option_writer = StockBarWriter(self.db), OptionBarWriter(self.db)
+        # Every bar and the resume state are recorded per source (the connection's account).
+        self.source_id = await register_source(self.db.engine, client_source(self.ib))
+        stock_writer = StockBarWriter(self.db, source_id=self.source_id)
+        option_writer = OptionBarWriter(self.db, source_id=self.source_id)
         try:
             async with HistoryClient(self.ib) as client:
                 now = await client.server_time()
@@ -215,7 +222,7 @@ class HistoricalDataLoader:
         expired = await expired_options(
             self.db, registered.underlying_id, registered.contract_ids.keys(), start, now
         )
-        store = ProgressStore(self.db)
+        store = ProgressStore(self.db, self.source_id)
         complete = await self._complete(store, live + expired, days, audit)
         await self._record_expired(store, expired, days, complete, counters)
         requests, counters.skipped_complete = plan_requests(
@@ -284,7 +291,7 @@ class HistoricalDataLoader:
         writers: tuple[StockBarWriter, OptionBarWriter],
     ) -> None:
         pending = deque(requests)
-        store = ProgressStore(self.db)
+        store = ProgressStore(self.db, self.source_id)
         loop = asyncio.get_running_loop()
         started = loop.time()
         contracts = len(registered.contract_ids)

@@ -15,6 +15,7 @@ from alc_data.db.translate import translating
 from alc_data.errors import DataError
 from alc_data.repositories.base import Repository, aware
 from alc_data.repositories.securities import SecurityRepository
+from alc_data.repositories.source_choice import SourceSelection, choose_source
 
 _NATURAL_KEY = (
     "underlying_id",
@@ -34,7 +35,8 @@ SELECT c.id, c.expiration_date, c.strike_price, c.option_type, c.multiplier, c.t
 FROM option_chains c
 {join} LATERAL (
     SELECT * FROM market_data_ticks m
-    WHERE m.contract_id = c.id AND m.time <= :as_of AND m.time > :oldest
+    WHERE m.contract_id = c.id AND m.source_id = :source
+      AND m.time <= :as_of AND m.time > :oldest
     ORDER BY m.time DESC LIMIT 1
 ) t ON true
 WHERE c.underlying_id = :underlying_id
@@ -47,12 +49,21 @@ _UNDERLYING_SQL = """
 SELECT underlying_id, time, price, bid_price, ask_price, bid_size, ask_size, volume, vwap,
        tick_type
 FROM stock_data_ticks
-WHERE underlying_id = :underlying_id AND time <= :as_of AND time > :oldest
+WHERE underlying_id = :underlying_id AND source_id = :source
+  AND time <= :as_of AND time > :oldest
 ORDER BY time DESC LIMIT 1
+"""
+
+_CONTRACTS_SQL = """
+SELECT id FROM option_chains
+WHERE underlying_id = :underlying_id AND expiration_date >= :trade_date
+  AND (CAST(:expiry AS date) IS NULL OR expiration_date = CAST(:expiry AS date))
 """
 
 #: Far enough back to mean "no lower bound" while still being a valid timestamptz.
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+_MICROSECOND = timedelta(microseconds=1)
+_NO_SOURCE = -1  # no source holds rows there: the snapshot has no quotes
 
 
 def _strike(value: Decimal | float | int | str) -> Decimal:
@@ -197,6 +208,7 @@ class OptionChainRepository(Repository[OptionContract]):
         expiry: date | None = None,
         max_age: timedelta | None = None,
         include_unquoted: bool = False,
+        source: SourceSelection = None,
     ) -> ChainSnapshot:
         """Every contract of the chain with its latest quote at or before ``as_of``.
 
@@ -204,6 +216,13 @@ class OptionChainRepository(Repository[OptionContract]):
         contracts with no quote at or before ``as_of`` unless ``include_unquoted``. A quote
         exactly at ``as_of`` counts. ``max_age`` ignores quotes older than ``as_of - max_age``.
         The underlying's latest stock tick at or before ``as_of`` comes with it.
+
+        Every quote is of one source: ``source`` (a ``data_sources`` name or id), else the
+        one source holding ticks of the chain or its underlying in ``(as_of - max_age,
+        as_of]``, else ``ALC_DEFAULT_SOURCE``.
+
+        Raises:
+            AmbiguousSourceError: several sources quote the chain there and none was chosen.
         """
         as_of = aware(as_of, "as_of")
         underlying = await SecurityRepository(self.session).require(symbol)
@@ -219,6 +238,16 @@ class OptionChainRepository(Repository[OptionContract]):
         if not include_unquoted:
             sql = sql.replace(") t ON true", ") t")
         with translating():
+            contracts = list((await self.session.execute(text(_CONTRACTS_SQL), params)).scalars())
+            chosen = await choose_source(
+                self.session,
+                tables=["market_data_ticks", "stock_data_ticks"],
+                ids={"market_data_ticks": contracts, "stock_data_ticks": [underlying.id]},
+                start=oldest + _MICROSECOND,
+                end=as_of + _MICROSECOND,
+                source=source,
+            )
+            params["source"] = chosen.id if chosen is not None else _NO_SOURCE
             rows = (await self.session.execute(text(sql), params)).all()
             stock = (await self.session.execute(text(_UNDERLYING_SQL), params)).first()
         quotes = [ContractQuote(*row) for row in rows]

@@ -55,5 +55,5 @@ def _combine(start: datetime, group: Sequence[OptionBarRow]) -> QuoteBar:
         spread_avg=sum(spreads) / len(spreads) if spreads else None,
         volume=sum(volumes) if volumes else None,
         tick_count=None,
-        source="bars",
+        basis="bars",
     )

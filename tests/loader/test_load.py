@@ -158,7 +158,7 @@ async def test_bars_are_readable_through_the_repository(
         raw = await repo.stored(contract_id, bar_size="1 min", what_to_show="BID_ASK",
                                 start=start, end=end)  # fmt: skip
     assert len(minute) == 390 and len(five) == 78 and len(hour) == 7
-    assert {b.source for b in minute + five + hour} == {"bars"}
+    assert {b.basis for b in minute + five + hour} == {"bars"}
     assert (
         minute[0].time == start and minute[0].bid == raw[0].open and minute[0].ask == raw[0].close
     )

@@ -32,7 +32,7 @@ async def atm_options(ib: IB, sim: SimServer, symbol: str = "SPY", nth: int = 2)
 async def test_connect_with_defaults_and_several_clients(sim: SimServer, connect: Connect) -> None:
     first = await connect(1)
     assert first.isConnected() and first.client.serverVersion() == SERVER_VERSION
-    assert first.managedAccounts() == ["DU1234567"]
+    assert first.managedAccounts() == ["SIMULATED"]  # never a paper account (DU...)
     others = [await connect(cid) for cid in (2, 7, 0)]
     times = await asyncio.gather(*(c.reqCurrentTimeAsync() for c in (first, *others)))
     assert all(abs((t - datetime.now(UTC)).total_seconds()) < 5 for t in times)

@@ -27,7 +27,9 @@ class SimConfig:
         update_interval: seconds between market-data updates (at least 10 ms).
         greeks_interval: at most one option-computation update per subscription this often
             (IB throttles greeks more than quotes).
-        account: the managed account reported at start-up.
+        account: the managed account reported at start-up; the default, ``SIMULATED``, starts
+            with ``SIM``, which is how alc-data records rows as the simulator's
+            (:mod:`alc_data.ib.provenance`), never as a broker paper account's (``DU...``).
         pacing: the historical-data pacing rules enforced with error 162.
 
     Raises:
@@ -40,7 +42,7 @@ class SimConfig:
     history_days: int = 730
     update_interval: float = 0.25
     greeks_interval: float = 0.25
-    account: str = "DU1234567"
+    account: str = "SIMULATED"
     pacing: PacingRules = field(default_factory=PacingRules)
 
     def __post_init__(self) -> None:

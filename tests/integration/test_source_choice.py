@@ -1,0 +1,104 @@
+"""Reads choose one source: the one present for what is asked, else ALC_DEFAULT_SOURCE, else
+AmbiguousSourceError listing the sources found; never a silent mix."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+
+from alc_data import Database, OptionTick, Repositories, TickWriter
+from alc_data.db.sources import SourceSpec, register_source
+from alc_data.errors import AmbiguousSourceError, UnknownSourceError
+from alc_data.repositories.source_choice import choose_source
+
+T0 = datetime(2024, 3, 12, 14, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(migrated_url: URL, clean_db: object) -> AsyncIterator[Database]:
+    async with Database.from_url(migrated_url) as database:
+        yield database
+
+
+async def _two_sources(db: Database) -> tuple[int, dict[str, int]]:
+    async with db.session() as session:
+        repos = Repositories(session)
+        spy = await repos.securities.upsert("SPY")
+        contract = await repos.chains.upsert(
+            spy.id, expiration_date=T0.date() + timedelta(days=3), strike_price=500,
+            option_type="C", trading_class="SPY",
+        )  # fmt: skip
+        await session.commit()
+    ids = {}
+    for name, kind, bid in (("ib-paper", "broker", 1.0), ("vendor-x", "vendor", 2.0)):
+        sid = await register_source(db.engine, SourceSpec(name, kind))
+        ids[name] = sid
+        async with TickWriter(db, source_id=sid) as writer:
+            for i in range(3):
+                await writer.put(OptionTick(contract.id, T0 + timedelta(minutes=i), bid, bid + 0.1))
+    return contract.id, ids
+
+
+async def test_every_tick_read_refuses_a_mix(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALC_DEFAULT_SOURCE", raising=False)
+    cid, ids = await _two_sources(db)
+    end = T0 + timedelta(hours=1)
+    async with db.session() as session:
+        repos = Repositories(session)
+        with pytest.raises(AmbiguousSourceError, match="ib-paper, vendor-x") as caught:
+            await repos.ticks.ticks(cid, start=T0, end=end)
+        assert caught.value.sources == ["ib-paper", "vendor-x"]
+        with pytest.raises(AmbiguousSourceError):
+            await repos.ticks.latest(cid, as_of=end)
+        with pytest.raises(AmbiguousSourceError):
+            await repos.bars.bars(cid, interval="1 min", start=T0, end=end)
+        with pytest.raises(AmbiguousSourceError):
+            await repos.chains.chain_snapshot("SPY", as_of=end)
+        snap = await repos.chains.chain_snapshot("SPY", as_of=end, source="ib-paper")
+        assert [q.bid_price for q in snap.quotes] == [1.0]
+        # Chosen by name or id: one source's rows only.
+        paper = await repos.ticks.ticks(cid, start=T0, end=end, source="ib-paper")
+        assert [t.bid_price for t in paper] == [1.0, 1.0, 1.0]
+        vendor = await repos.ticks.ticks(cid, start=T0, end=end, source=ids["vendor-x"])
+        assert [t.bid_price for t in vendor] == [2.0, 2.0, 2.0]
+        bars = await repos.bars.bars(cid, interval="1 min", start=T0, end=end, source="vendor-x")
+        assert [b.bid for b in bars] == [2.0, 2.0, 2.0] and {b.basis for b in bars} == {"ticks"}
+        # A window where only one source has rows needs no choice.
+        await session.execute(
+            text("DELETE FROM market_data_ticks WHERE source_id = :s AND time > :t"),
+            {"s": ids["vendor-x"], "t": T0},
+        )
+        later = await repos.ticks.ticks(cid, start=T0 + timedelta(seconds=1), end=end)
+        assert [t.bid_price for t in later] == [1.0, 1.0]
+        with pytest.raises(UnknownSourceError, match="known sources: legacy"):
+            await repos.ticks.ticks(cid, start=T0, end=end, source="nope")
+
+    monkeypatch.setenv("ALC_DEFAULT_SOURCE", "vendor-x")
+    async with db.session() as session:
+        repos = Repositories(session)
+        chosen = await repos.ticks.ticks(cid, start=T0, end=end)
+        assert [t.bid_price for t in chosen] == [2.0]
+        picked = await choose_source(
+            session, tables=["market_data_ticks"], ids=[cid], start=T0, end=end
+        )
+        assert picked is not None and picked.name == "vendor-x"
+
+
+async def test_old_basis_spelling_still_works_with_a_warning(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid, _ = await _two_sources(db)
+    monkeypatch.setenv("ALC_DEFAULT_SOURCE", "ib-paper")
+    async with db.session() as session:
+        repos = Repositories(session)
+        with pytest.warns(DeprecationWarning, match="basis"):
+            bars = await repos.bars.bars(
+                cid, interval="1 min", start=T0, end=T0 + timedelta(hours=1), source="ticks"
+            )
+    assert [b.bid for b in bars] == [1.0, 1.0, 1.0]
+    with pytest.warns(DeprecationWarning, match="basis"):
+        assert bars[0].source == "ticks"

@@ -147,7 +147,10 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
     url = _url(settings)
     gap = settings.validation.gap_seconds
     report = asyncio.run(
-        _with_connection(url, lambda conn: build_report(conn, hours=args.hours, gap_seconds=gap))
+        _with_connection(
+            url,
+            lambda conn: build_report(conn, hours=args.hours, gap_seconds=gap, source=args.source),
+        )
     )
     if args.html:
         args.html.write_text(render_html(report), encoding="utf-8")
@@ -294,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="quality report with plots (self-contained HTML)")
     report.add_argument("--html", type=Path, help="write the report to this HTML file")
     report.add_argument("--hours", type=float, default=168, help="window in hours (168)")
+    report.add_argument("--source", help="the data source shown (default: the only one)")
     report.set_defaults(handler=report_command)
     for sub in (stats, report):
         _add_json(sub)

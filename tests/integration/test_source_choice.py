@@ -138,3 +138,12 @@ async def test_stats_and_status_show_rows_per_source(
     assert await asyncio.to_thread(main, ["stats"]) == 0
     text_out = capsys.readouterr().out
     assert "ib-paper" in text_out and "vendor-x" in text_out
+    monkeypatch.delenv("ALC_DEFAULT_SOURCE", raising=False)
+    report = ["report", "--json", "--hours", "100000"]
+    assert await asyncio.to_thread(main, report) == 1  # the report too refuses a mix
+    assert "ib-paper, vendor-x" in capsys.readouterr().err
+    assert await asyncio.to_thread(main, [*report, "--source", "ib-paper"]) == 0
+    assert json.loads(capsys.readouterr().out)["source"] == "ib-paper"
+    validate = ["validate", "--hours", "100000", "--json"]
+    assert await asyncio.to_thread(main, validate) == 1
+    assert "ib-paper, vendor-x" in capsys.readouterr().err

@@ -192,6 +192,8 @@ def demo_command(args: argparse.Namespace, settings: Settings) -> int:
         history_days=args.days,
         max_contracts=args.max_contracts,
         seed=args.seed,
+        database_url=args.database_url,
+        reset=args.reset,
     )
     say = (lambda line: print(line, file=sys.stderr)) if args.json else print
     summary = asyncio.run(run_demo(settings, options, say))
@@ -289,6 +291,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-contracts", type=int, default=40, help="options per symbol, nearest the money (40)"
     )
     demo.add_argument("--seed", type=int, default=1, help="simulator seed (1)")
+    demo.add_argument(
+        "--database-url",
+        help="the demo's database (default: alc_demo on the embedded or configured server, "
+        "never the database collect and load-history use)",
+    )
+    demo.add_argument("--reset", action="store_true", help="empty the demo's database first")
     demo.set_defaults(handler=demo_command)
     _add_json(demo)
 

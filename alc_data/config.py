@@ -86,6 +86,11 @@ class DatabaseSettings(_Section):
     #: The source reads use when several hold data for what is asked (a ``data_sources``
     #: name); unset: such a read raises :class:`~alc_data.errors.AmbiguousSourceError`.
     default_source: str | None = Field(None, alias="ALC_DEFAULT_SOURCE", min_length=1)
+    #: The database ``alc-data demo`` uses on the embedded or configured server (never the
+    #: configured database itself).
+    demo_database: str = Field(
+        "alc_demo", alias="ALC_DEMO_DATABASE", min_length=1, max_length=63, pattern=r"^\w+$"
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("alc-data")), alias="ALC_DATA_DIR"
     )

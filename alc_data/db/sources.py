@@ -81,6 +81,43 @@ async def register_source(db: AsyncEngine | AsyncConnection, spec: SourceSpec) -
     return int(row.id)
 
 
+async def describe_sources(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every source with its kind, details, first/last written and rows per table (exact
+    counts: a scan of each table), JSON-ready; empty before revision 0006."""
+    counts = await rows_per_source(conn)
+    if await conn.scalar(text("SELECT to_regclass('data_sources')")) is None:
+        return []
+    rows = await conn.execute(
+        text(
+            "SELECT name, kind, details, first_written, last_written FROM data_sources ORDER BY id"
+        )
+    )
+    return [
+        {
+            "name": r.name,
+            "kind": r.kind,
+            "details": r.details,
+            "first_written": r.first_written.isoformat() if r.first_written else None,
+            "last_written": r.last_written.isoformat() if r.last_written else None,
+            "rows": counts.get(r.name, {}),
+        }
+        for r in rows
+    ]
+
+
+def render_sources(sources: list[dict[str, Any]]) -> list[str]:
+    """Terminal lines: one per source that holds rows, with its rows per table."""
+    lines = ["sources (rows per table)"]
+    for s in sources:
+        if not s["rows"]:
+            continue
+        per_table = ", ".join(f"{t} {n:,}" for t, n in s["rows"].items())
+        lines.append(f"  {s['name']:<16} {s['kind']:<9} {per_table}")
+    if len(lines) == 1:
+        lines.append("  (no rows yet)")
+    return lines
+
+
 async def rows_per_source(conn: AsyncConnection) -> dict[str, dict[str, int]]:
     """Per source name: rows per table (tables without rows of it are left out)."""
     out: dict[str, dict[str, int]] = {}

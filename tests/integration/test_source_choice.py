@@ -3,6 +3,8 @@ AmbiguousSourceError listing the sources found; never a silent mix."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from alc_data import Database, OptionTick, Repositories, TickWriter
+from alc_data import Database, DataValidator, OptionTick, Repositories, TickWriter
+from alc_data.cli import main
 from alc_data.db.sources import SourceSpec, register_source
 from alc_data.errors import AmbiguousSourceError, UnknownSourceError
 from alc_data.repositories.source_choice import choose_source
@@ -102,3 +105,45 @@ async def test_old_basis_spelling_still_works_with_a_warning(
     assert [b.bid for b in bars] == [1.0, 1.0, 1.0]
     with pytest.warns(DeprecationWarning, match="basis"):
         assert bars[0].source == "ticks"
+
+
+async def test_validator_refuses_a_mix_and_checks_the_chosen_source(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ALC_DEFAULT_SOURCE", raising=False)
+    await _two_sources(db)
+    validator = DataValidator(db)
+    now = T0 + timedelta(hours=1)
+    with pytest.raises(AmbiguousSourceError, match="ib-paper, vendor-x"):
+        await validator.run_quality_check(hours_back=2, now=now)
+    report = await validator.run_quality_check(hours_back=2, now=now, source="vendor-x")
+    assert report["source"] == "vendor-x" and report["total_records"] == 3
+
+
+async def test_stats_and_status_show_rows_per_source(
+    db: Database,
+    migrated_url: URL,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await _two_sources(db)
+    monkeypatch.setenv("ALC_DATABASE_URL", migrated_url.render_as_string(hide_password=False))
+    for argv in (["stats", "--json"], ["db", "status", "--json"]):
+        assert await asyncio.to_thread(main, argv) == 0
+        out = json.loads(capsys.readouterr().out)
+        rows = {s["name"]: s["rows"] for s in out["sources"]}
+        assert rows["ib-paper"] == {"market_data_ticks": 3}
+        assert rows["vendor-x"] == {"market_data_ticks": 3}
+        assert rows["legacy"] == {}
+    assert await asyncio.to_thread(main, ["stats"]) == 0
+    text_out = capsys.readouterr().out
+    assert "ib-paper" in text_out and "vendor-x" in text_out
+    monkeypatch.delenv("ALC_DEFAULT_SOURCE", raising=False)
+    report = ["report", "--json", "--hours", "100000"]
+    assert await asyncio.to_thread(main, report) == 1  # the report too refuses a mix
+    assert "ib-paper, vendor-x" in capsys.readouterr().err
+    assert await asyncio.to_thread(main, [*report, "--source", "ib-paper"]) == 0
+    assert json.loads(capsys.readouterr().out)["source"] == "ib-paper"
+    validate = ["validate", "--hours", "100000", "--json"]
+    assert await asyncio.to_thread(main, validate) == 1
+    assert "ib-paper, vendor-x" in capsys.readouterr().err

@@ -150,3 +150,31 @@ def test_raw_insert_for_today_works_right_after_upgrade_and_maintain(
     assert len(ready) >= 9
     engine.dispose()
     assert TICK_DAYS  # the shared data module is the one the TimescaleDB leg uses too
+
+
+def test_a_failure_late_in_the_upgrade_leaves_0004_intact(
+    database_factory: Callable[[], URL],
+) -> None:
+    url = database_factory()
+    migrate.upgrade(url, "0004", backend="postgres")
+    engine = _sync(url)
+    with engine.connect() as conn:
+        fill_at_0004(conn)
+        before = snapshot(conn)
+        # An object whose name the upgrade needs after it re-keyed the tick and bar tables.
+        conn.execute(text("CREATE TABLE blocker (x int)"))
+        conn.execute(text("CREATE INDEX uq_history_requests_source_id ON blocker (x)"))
+    with pytest.raises(Exception, match="uq_history_requests_source_id"):
+        migrate.upgrade(url, "head")
+    assert migrate.database_revision(url) == "0004"
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT to_regclass('data_sources')")) is None
+        assert not conn.scalar(
+            text("SELECT count(*) FROM information_schema.columns WHERE column_name = 'source_id'")
+        )
+        assert snapshot(conn) == before
+        conn.execute(text("DROP TABLE blocker"))
+    migrate.upgrade(url, "head")  # and it runs once the obstacle is gone
+    with engine.connect() as conn:
+        assert snapshot(conn) == before
+    engine.dispose()

@@ -13,7 +13,7 @@ import sys
 from alc_data.ib.pacing import PacingRules
 from alc_data.ib.sim.config import MIN_UPDATE_INTERVAL
 from alc_data.ib.sim.instruments import UNDERLYINGS
-from alc_data.ib.sim.protocol import SERVER_VERSION
+from alc_data.ib.sim.protocol import MAX_SERVER_VERSION, MIN_SERVER_VERSION
 from alc_data.ib.sim.server import SimConfig, SimServer
 
 __all__ = ["main", "register", "serve"]
@@ -84,8 +84,8 @@ def describe(server: SimServer) -> str:
     clock = "live data in NYSE sessions only" if server.config.calendar else "live data at any hour"
     symbols = ", ".join(u.symbol for u in UNDERLYINGS)
     return (
-        f"IB simulator ready on {server.host}:{server.port}: server version {SERVER_VERSION} "
-        f"(clients offering a range that includes it, e.g. ib_async's 157-178); symbols "
+        f"IB simulator ready on {server.host}:{server.port}: server versions "
+        f"{MIN_SERVER_VERSION}-{MAX_SERVER_VERSION} (the highest a client also speaks); symbols "
         f"{symbols}; clock: {clock}, history on the NYSE calendar "
         f"({'NYSE calendar' if server.config.calendar else 'always open'}); seed "
         f"{server.config.seed}, {server.config.lines} lines, updates every "

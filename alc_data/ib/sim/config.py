@@ -29,6 +29,7 @@ class SimConfig:
             (IB throttles greeks more than quotes).
         account: the managed account reported at start-up.
         pacing: the historical-data pacing rules enforced with error 162.
+        max_messages_per_second: IB's limit on client messages (error 100 above it; 0: none).
 
     Raises:
         ValueError: for an update interval below 10 ms (or not finite), or negative lines.
@@ -42,6 +43,7 @@ class SimConfig:
     greeks_interval: float = 0.25
     account: str = "DU1234567"
     pacing: PacingRules = field(default_factory=PacingRules)
+    max_messages_per_second: int = 50
 
     def __post_init__(self) -> None:
         interval = self.update_interval
@@ -52,5 +54,9 @@ class SimConfig:
             )
         if self.lines < 0:
             raise ValueError(f"lines must be >= 0, got {self.lines}")
+        if self.max_messages_per_second < 0:
+            raise ValueError(
+                f"max_messages_per_second must be >= 0, got {self.max_messages_per_second}"
+            )
         if self.history_days < 1:
             raise ValueError(f"history_days must be >= 1, got {self.history_days}")

@@ -7,8 +7,8 @@ only this object, so the dependencies point one way: gateway <- session <- reque
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from alc_data.ib.pacing import PacingTracker
@@ -20,7 +20,15 @@ from alc_data.ib.sim.market import MarketModel
 from alc_data.ib.sim.protocol import Out
 from alc_data.ib.sim.streaming import DELAY_SECONDS, Subscription
 
-__all__ = ["Gateway", "Peer"]
+__all__ = ["Gateway", "Peer", "StreamLike"]
+
+
+class StreamLike(Protocol):
+    """A streaming request other than market data (bars, tick-by-tick, history updates, depth)."""
+
+    def messages(self, now: datetime) -> list[bytes]:
+        """What to send the client at ``now`` (nothing when nothing changed)."""
+        ...
 
 
 class Peer(Protocol):
@@ -29,6 +37,9 @@ class Peer(Protocol):
     client_id: int | None
     ready: bool
     subscriptions: dict[int, Subscription]
+
+    @property
+    def streams(self) -> Mapping[int, StreamLike]: ...
 
     def send(self, *fields: object) -> None: ...
 
@@ -115,9 +126,11 @@ class Gateway:
         quotes: dict[tuple[int, bool], Quote] = {}
         sent = 0
         for session in list(self.sessions):
-            if not session.subscriptions or session.is_congested():
+            if not (session.subscriptions or session.streams) or session.is_congested():
                 continue
             chunks: list[bytes] = []
+            for stream in list(session.streams.values()):
+                chunks.extend(stream.messages(now))
             for sub in session.subscriptions.values():
                 key = (sub.con_id, sub.delayed)
                 q = quotes.get(key)

@@ -334,6 +334,7 @@ class QuoteModel:
         last_size = 100 * (1 + mix(self.seed, spec.con_id, int(last_ts)) % 20)
         volume = trades * 100 * (5 + mix(self.seed, spec.con_id, day) % 5)
         dividends = tick_456(spec, at.astimezone(cal.EXCHANGE_TZ).date())
+        volumes, interest = self.option_activity(spec, at)
         return Quote(
             spec.con_id,
             at,
@@ -350,7 +351,29 @@ class QuoteModel:
             path.realized_vol(day),
             mid,
             dividends=dividends,
+            option_volume=volumes,
+            option_open_interest=interest,
         )
+
+    def option_activity(
+        self, spec: UnderlyingSpec, at: datetime
+    ) -> tuple[tuple[int, int], tuple[int, int]]:
+        """An underlying's option (call, put) volume so far today and (call, put) open interest.
+
+        A model of the totals, not the sum over the simulated contracts (that would price every
+        listed option): open interest is fixed through a day, volume grows through the session.
+        """
+        day = day_index(at)
+        base = {"etf": 6_000_000, "stock": 3_000_000, "index": 9_000_000}[spec.product]
+        h = mix(self.seed, spec.con_id, day, 101)
+        calls = int(base * (0.8 + (h % 400) / 1000.0))
+        puts = int(base * (1.0 + ((h >> 20) % 400) / 1000.0))
+        minutes = max(0, int((at.timestamp() - self.session_start(at)) // 60))
+        per_minute = base // 2000
+        g = mix(self.seed, spec.con_id, day, 100)
+        call_volume = minutes * int(per_minute * (0.8 + (g % 400) / 1000.0))
+        put_volume = minutes * int(per_minute * (1.0 + ((g >> 20) % 400) / 1000.0))
+        return (call_volume, put_volume), (calls, puts)
 
     def _option_sizes(self, option: OptionSpec, z: float, ts: float) -> tuple[int, int]:
         scale = {"etf": 900.0, "stock": 300.0, "index": 60.0}[option.underlying.product]

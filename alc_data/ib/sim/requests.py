@@ -7,10 +7,17 @@ from datetime import timedelta
 
 from alc_data.exchange_calendar import EXCHANGE_TZ
 from alc_data.ib.pacing import HistoricalRequestKey
-from alc_data.ib.sim.contracts import contract_details_fields, resolve, sec_def_opt_params
+from alc_data.ib.sim.calculation_requests import CALCULATION_HANDLERS
+from alc_data.ib.sim.contracts import (
+    contract_details_fields,
+    details_for_version,
+    resolve,
+    sec_def_opt_params,
+)
 from alc_data.ib.sim.core import HistoryError
 from alc_data.ib.sim.history import bar_seconds, format_bar_time, head_timestamp
 from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec, underlying_by_symbol
+from alc_data.ib.sim.minor_requests import MINOR_HANDLERS
 from alc_data.ib.sim.protocol import In, Out, parse_contract
 from alc_data.ib.sim.session import ClientSession, Handler
 from alc_data.ib.sim.streaming import DELAY_SECONDS, Subscription
@@ -90,7 +97,8 @@ def _contract_details(s: ClientSession, f: list[str]) -> None:
         return
     today = s.now().astimezone(EXCHANGE_TZ).date()
     for item in matches:
-        s.send(*contract_details_fields(req_id, item, contract.exchange, today))
+        fields = contract_details_fields(req_id, item, contract.exchange, today)
+        s.send(*details_for_version(fields, s.version))
     s.send(Out.CONTRACT_DATA_END, 1, req_id)
 
 
@@ -170,7 +178,9 @@ def _market_data(s: ClientSession, f: list[str]) -> None:
 
 
 def _cancel_market_data(s: ClientSession, f: list[str]) -> None:
-    s.subscriptions.pop(int(f[2]), None)
+    req_id = int(f[2])
+    if s.subscriptions.pop(req_id, None) is None:
+        s.error(req_id, 300, f"Can't find EId with tickerId:{req_id}")
 
 
 def _historical_data(s: ClientSession, f: list[str]) -> None:
@@ -278,4 +288,6 @@ HANDLERS: dict[int, tuple[str, Handler]] = {
     In.REQ_HISTORICAL_DATA: ("history", _historical_data),
     In.REQ_HEAD_TIMESTAMP: ("head_timestamp", _head_timestamp),
     In.PLACE_ORDER: ("control", _place_order),
+    **MINOR_HANDLERS,
+    **CALCULATION_HANDLERS,
 }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from alc_data.ib.pacing import PacingRules
+from alc_data.ib.sim.scenario import Scenario
 
 __all__ = ["MIN_UPDATE_INTERVAL", "SimConfig"]
 
@@ -30,6 +32,11 @@ class SimConfig:
         account: the managed account reported at start-up.
         pacing: the historical-data pacing rules enforced with error 162.
         max_messages_per_second: IB's limit on client messages (error 100 above it; 0: none).
+        scenario: opportunities to plant (see :mod:`alc_data.ib.sim.scenario`), or None.
+        scenario_start: what the scenario's offsets count from (default: the clock's now when
+            the gateway is made).
+        implied: "reject" a scenario whose moves create opportunities it does not list, or
+            "list" them among the planted (see :class:`alc_data.ib.sim.planting.Planter`).
 
     Raises:
         ValueError: for an update interval below 10 ms (or not finite), or negative lines.
@@ -44,6 +51,9 @@ class SimConfig:
     account: str = "DU1234567"
     pacing: PacingRules = field(default_factory=PacingRules)
     max_messages_per_second: int = 50
+    scenario: Scenario | None = None
+    scenario_start: datetime | None = None
+    implied: str = "reject"
 
     def __post_init__(self) -> None:
         interval = self.update_interval

@@ -17,6 +17,7 @@ from alc_data.ib.sim.config import SimConfig
 from alc_data.ib.sim.core import Quote
 from alc_data.ib.sim.faults import Faults
 from alc_data.ib.sim.market import MarketModel
+from alc_data.ib.sim.planting import PlantedOpportunity, Planter
 from alc_data.ib.sim.protocol import Out
 from alc_data.ib.sim.streaming import DELAY_SECONDS, Subscription
 
@@ -76,10 +77,23 @@ class Gateway:
             quote_period=self.config.update_interval,
             clock=self.clock,
         )
+        self.planter: Planter | None = None
+        if self.config.scenario is not None:
+            start = self.config.scenario_start or self.clock.now()
+            self.planter = Planter(
+                self.model, self.config.scenario, start, implied=self.config.implied
+            )
+            self.planter.attach()
         self.faults = Faults(self)
         self.pacing = PacingTracker(self.config.pacing)
         self.sessions: set[Peer] = set()
         self._next_order_id = 1
+
+    def planted(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[PlantedOpportunity]:
+        """The opportunities planted at some instant of [start, end) (none without a scenario)."""
+        return self.planter.planted(start, end) if self.planter is not None else []
 
     def client_id_in_use(self, client_id: int) -> bool:
         """True when another connected session already uses ``client_id``."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Protocol
 
 from alc_data import exchange_calendar as cal
 from alc_data.ib.sim import instruments as ins
@@ -23,7 +24,16 @@ from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec
 from alc_data.ib.sim.paths import UnderlyingPath
 from alc_data.ib.sim.valuation import OptionMarket, Valuer, option_tick
 
-__all__ = ["QuoteModel"]
+__all__ = ["QuoteModel", "Shifter"]
+
+
+class Shifter(Protocol):
+    """What moves planted legs' quotes (:class:`alc_data.ib.sim.planting.Planter`)."""
+
+    def bid_ask(self, option: OptionSpec, ts: float) -> tuple[float, float]:
+        """The option's quoted bid and ask at epoch second ``ts``."""
+        ...
+
 
 _CACHE_LIMIT = 300_000
 
@@ -63,6 +73,8 @@ class QuoteModel:
         self._memo: dict[tuple[int, str, float], float] = {}
         self._days: dict[tuple[int, float], tuple[float, float, int, int, float]] = {}
         self._contracts: dict[int, UnderlyingSpec | OptionSpec | None] = {}
+        #: planted opportunities (see :mod:`alc_data.ib.sim.planting`); None: the plain market
+        self.planter: Shifter | None = None
         self.valuer = Valuer(
             rate, lambda spec, ts: self.vol_levels(spec, math.floor((ts - EPOCH_TS) / 86_400.0))
         )
@@ -409,14 +421,17 @@ class QuoteModel:
         last = self._memoized(option, "last", last_ts)
         volume = int((ts - opened) // period) * lot
         bid_size, ask_size = self._option_sizes(option, m.z, ts)
-        if m.bid == 0.0:
+        bid, ask = m.bid, m.ask
+        if self.planter is not None:
+            bid, ask = self.planter.bid_ask(option, ts)
+        if bid == 0.0:
             bid_size = 0
         last_size = 1 + mix(self.seed, option.con_id, int(last_ts)) % 10
         return Quote(
             option.con_id,
             at,
-            m.bid,
-            m.ask,
+            bid,
+            ask,
             bid_size,
             max(ask_size, 1),
             last,

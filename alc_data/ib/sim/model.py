@@ -283,6 +283,13 @@ class QuoteModel:
             return 1.0
         return min(1800.0, 5.0 + 40.0 * z * z)
 
+    def trade_period_at(self, contract: UnderlyingSpec | OptionSpec, at: datetime) -> float:
+        """Seconds between the contract's simulated trades on ``at``'s day (trades fall on
+        multiples of it)."""
+        if isinstance(contract, UnderlyingSpec):
+            return self.trade_period(contract)
+        return self._daily(contract, at)[1]
+
     def quote(self, con_id: int, at: datetime) -> Quote:
         """What a market-data subscription to ``con_id`` shows at ``at``.
 

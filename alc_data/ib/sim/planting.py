@@ -1,21 +1,23 @@
 """Planted opportunities: known arbitrages put into the arbitrage-free market, as ground truth.
 
 A :class:`Planter` resolves a :class:`~alc_data.ib.sim.scenario.Scenario` against the model's
-listings and, while an entry's window is open, moves one leg's quote: the sold call of a
-conversion, the sold put of a reversal or a box (the low put of a long box, the high put of a
-short one: moving a box's sold call would make the conversion at its strike show at least the
-box's edge), the sold near option of a calendar. Bid and ask move up together (the width stays),
-by exactly what makes the entry's edge (:mod:`alc_data.ib.sim.edges`) equal its stated edge at
-every instant of the window: the move is recomputed per quote, as the underlying and the
-discounting move, and is quoted to 1/1000 of a cent so that the edge holds to the cent. Outside
+listings and, while an entry's window is open, moves its legs' quotes: the sold call of a
+conversion, the sold put of a reversal, all four legs of a box (each a quarter of the move, sold
+legs up and bought legs down: a sibling sharing one or two of them gets at most half), the sold
+near option of a calendar. Bid and ask move together (the width stays), by exactly what makes
+the entry's edge (:mod:`alc_data.ib.sim.edges`) equal its stated edge at every instant of the
+window: the move is recomputed per quote, as the underlying and the discounting move, and is
+quoted to 1/1000 of a cent so that the edge holds to the cent. Outside
 the windows, and on every other contract, the quotes are the model's.
 
-Before planting, every window is checked at instants through it: the moved leg, sold in any
-other conversion, reversal, box or calendar the market lists, must not show a positive edge
-(a conversion that also creates a box is rejected, as is an entry sharing a contract with
-another entry whose window overlaps). The check samples the window; between samples the moved
-leg keeps the same size relative to the market, so a rejection-free file plants only what it
-lists unless the market moves far within a minute.
+Before planting, every window is checked at instants through it: no other conversion, reversal,
+box or calendar the market lists that trades a moved leg the way its move favours may show a
+positive edge (a conversion that also creates a box is rejected, as is an entry sharing a
+contract with another entry whose window overlaps), or, with ``implied="list"``, those are
+planted too and listed as implied. The check samples the window (its start, its end and five
+instants between); the moves follow the market between samples. In a market as tight as the
+simulator's, a conversion at K and a box (K1, K) share the synthetic at K, so only small edges
+plant without siblings: the error names the sibling and its edge.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from datetime import UTC, date, datetime
 
 from alc_data import exchange_calendar as cal
 from alc_data.errors import ScenarioError
+from alc_data.ib.sim.core import Quote
 from alc_data.ib.sim.edges import PricedLeg, strategy_edge
 from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec, underlying_by_symbol
 from alc_data.ib.sim.model import QuoteModel
@@ -107,6 +110,10 @@ class _Resolved:
     def con_ids(self) -> frozenset[int]:
         return frozenset(spec.con_id for _, spec in self.legs)
 
+    @property
+    def option_ids(self) -> frozenset[int]:
+        return frozenset(spec.con_id for _, spec in self.legs if isinstance(spec, OptionSpec))
+
     def active(self, ts: float) -> bool:
         return self.start.timestamp() <= ts < self.end.timestamp()
 
@@ -141,6 +148,7 @@ class Planter:
         self.implied = implied
         self._implied: dict[tuple[str, frozenset[int]], tuple[_Resolved, tuple[_Pair, ...], float]]
         self._implied = {}
+        self._last_stock: tuple[tuple[int, datetime], Quote] | None = None
         self.model = model
         self.scenario = scenario
         self.server_start = server_start.astimezone(UTC)
@@ -194,9 +202,9 @@ class Planter:
     def _check_overlaps(self) -> None:
         for i, a in enumerate(self._entries):
             for b in self._entries[i + 1 :]:
-                if a.start < b.end and b.start < a.end and a.con_ids & b.con_ids:
+                if a.start < b.end and b.start < a.end and a.option_ids & b.option_ids:
                     raise ScenarioError(
-                        f"opportunities {a.entry.id} and {b.entry.id} share a contract while "
+                        f"opportunities {a.entry.id} and {b.entry.id} share an option while "
                         "both are planted: they would interact"
                     )
 
@@ -228,7 +236,7 @@ class Planter:
         options = [spec for _, spec in legs if isinstance(spec, OptionSpec)]
         for leg, spec in legs:
             if isinstance(spec, UnderlyingSpec):
-                q = self.model.quote(spec.con_id, at)
+                q = self._stock_quote(spec, at)
                 assert q.bid is not None and q.ask is not None
                 priced.append(PricedLeg(leg, q.bid, q.ask))
             elif shifted:
@@ -242,6 +250,12 @@ class Planter:
         return strategy_edge(
             kind, priced, df=df, pv_dividends=pv, european=near.european, fees=self.scenario.fees
         )
+
+    def _stock_quote(self, spec: UnderlyingSpec, at: datetime) -> Quote:
+        key = (spec.con_id, at)
+        if self._last_stock is None or self._last_stock[0] != key:
+            self._last_stock = (key, self.model.quote(spec.con_id, at))
+        return self._last_stock[1]
 
     def edge_at(self, entry_id: str, at: datetime) -> float:
         """The edge entry ``entry_id`` shows in the quotes at ``at`` (what a scanner sees)."""
@@ -400,6 +414,6 @@ def _moved_legs(kind: str, legs: list[_Pair]) -> tuple[tuple[OptionSpec, float],
         chosen = [(spec, 1.0) for leg, spec in options if leg.right == "P"]
     elif kind == "box":
         chosen = [(spec, sign[leg.side] / 4.0) for leg, spec in options]
-    else:
-        chosen = [(spec, sign[leg.side] / 2.0) for leg, spec in options]
+    else:  # a calendar: the far leg may be quoted at a cent, so only the near one moves
+        chosen = [(spec, 1.0) for leg, spec in options if leg.side == "SELL"]
     return tuple(chosen)

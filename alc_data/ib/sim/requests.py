@@ -20,6 +20,7 @@ from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec, underlying_b
 from alc_data.ib.sim.minor_requests import MINOR_HANDLERS
 from alc_data.ib.sim.protocol import In, Out, parse_contract
 from alc_data.ib.sim.session import ClientSession, Handler
+from alc_data.ib.sim.stream_requests import STREAM_HANDLERS, HistoryUpdates
 from alc_data.ib.sim.streaming import DELAY_SECONDS, Subscription
 
 __all__ = ["HANDLERS"]
@@ -188,9 +189,13 @@ def _historical_data(s: ClientSession, f: list[str]) -> None:
     contract = parse_contract(f, 2)
     end, bar_size, duration = f[15], f[16], f[17]
     use_rth, what, format_date = f[18] == "1", f[19].upper(), int(f[20] or 1)
+    keep_up_to_date = contract.sec_type != "BAG" and len(f) > 21 and f[21] == "1"
     item = _one_contract(s, f, 2)
     if item is None:
         s.error(req_id, 200, NO_SECURITY)
+        return
+    if keep_up_to_date and end.strip():
+        s.error(req_id, 321, "Error validating request: end date not supported with keepUpToDate")
         return
     try:
         bar_seconds(bar_size)
@@ -241,6 +246,15 @@ def _historical_data(s: ClientSession, f: list[str]) -> None:
             b.bar_count,
         ]
     s.send(*fields)
+    if keep_up_to_date:
+        size = bar_seconds(bar_size)
+        updates = HistoryUpdates(req_id, item, server.model, size, what, use_rth, format_date, ())
+        s.streams[req_id] = updates
+        s.send_raw(b"".join(updates.messages(s.now())))
+
+
+def _cancel_historical_data(s: ClientSession, f: list[str]) -> None:
+    s.streams.pop(int(f[2]), None)
 
 
 def _head_timestamp(s: ClientSession, f: list[str]) -> None:
@@ -277,7 +291,7 @@ HANDLERS: dict[int, tuple[str, Handler]] = {
     In.CANCEL_POSITIONS: ("control", _ignore),
     In.CANCEL_ACCOUNT_SUMMARY: ("control", _ignore),
     In.CANCEL_ACCOUNT_UPDATES_MULTI: ("control", _ignore),
-    In.CANCEL_HISTORICAL_DATA: ("control", _ignore),
+    In.CANCEL_HISTORICAL_DATA: ("control", _cancel_historical_data),
     In.CANCEL_HEAD_TIMESTAMP: ("control", _ignore),
     In.REQ_CURRENT_TIME: ("current_time", _current_time),
     In.REQ_MARKET_DATA_TYPE: ("control", _market_data_type),
@@ -290,4 +304,5 @@ HANDLERS: dict[int, tuple[str, Handler]] = {
     In.PLACE_ORDER: ("control", _place_order),
     **MINOR_HANDLERS,
     **CALCULATION_HANDLERS,
+    **STREAM_HANDLERS,
 }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -13,6 +15,7 @@ from alc_data.ib.sim import SimConfig, SimServer
 from alc_data.ib.sim.calculator import value_at_vol
 from alc_data.ib.sim.instruments import OptionSpec
 from alc_data.ib.sim.market_rules import MARKET_RULES
+from alc_data.ib.sim.requests import HANDLERS
 
 pytestmark = pytest.mark.timeout(60)
 FROZEN_AT = datetime(2026, 11, 18, 16, 0, 7, tzinfo=UTC)
@@ -237,3 +240,17 @@ async def test_requests_tws_takes_silently_get_no_reply(sim: SimServer, ib: IB) 
     ):
         assert await _replies(ib, send, within=0.3) == 0
     assert await _replies(ib, c.reqCurrentTime) == 1  # positive control: the socket answers
+
+
+def _ids_sent_by(source: str) -> set[int]:
+    """The message ids a client library's request methods send (``send(N, ...``, ``[N, ...``)."""
+    found = re.findall(r"self\.send\(\s*(\d+)|fields\s*=\s*\[\s*(\d+)", source)
+    return {int(a or b) for a, b in found}
+
+
+def test_every_message_ib_async_sends_has_a_handler() -> None:
+    import ib_async.client
+
+    sent = _ids_sent_by(inspect.getsource(ib_async.client))
+    assert len(sent) >= 80  # the parse found the request methods
+    assert sent - set(HANDLERS) == set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -121,7 +122,8 @@ async def test_unknown_cancel_gets_error_300(sim: SimServer, ib: IB, until: Unti
 
 async def test_above_50_messages_a_second_gets_error_100(until: Until) -> None:
     ticks = [0.0]
-    server = SimServer(SimConfig(seed=3), port=0, monotonic=lambda: ticks[0])
+    config = SimConfig(seed=3, rate_stall_allowance=False)  # the bare limit, on a stepped clock
+    server = SimServer(config, port=0, monotonic=lambda: ticks[0])
     await server.start()
     ib = IB()
     try:
@@ -140,6 +142,30 @@ async def test_above_50_messages_a_second_gets_error_100(until: Until) -> None:
         ticks[0] = 11.5
         assert await asyncio.wait_for(ib.reqCurrentTimeAsync(), 5)  # the next second is fine
         assert errors.count(100) == 5
+    finally:
+        ib.disconnect()
+        await server.stop()
+
+
+async def test_messages_bunched_up_by_a_blocked_loop_are_allowed_for(until: Until) -> None:
+    server = SimServer(SimConfig(seed=3), port=0)
+    await server.start()
+    ib = IB()
+    try:
+        await ib.connectAsync("127.0.0.1", server.port, clientId=1)
+        ib.client.MaxRequests = 0
+        errors: list[int] = []
+        ib.errorEvent += lambda _r, code, _m, _c: errors.append(code)
+        for _ in range(40):
+            ib.client.reqCurrentTime()
+        time.sleep(1.0)  # noqa: ASYNC251 - block the loop: what the client sent waits unread
+        for _ in range(40):
+            ib.client.reqCurrentTime()
+        await asyncio.wait_for(ib.reqCurrentTimeAsync(), 5)
+        assert errors.count(100) == 0  # 81 read at once, but sent over a second
+        for _ in range(200):
+            ib.client.reqCurrentTime()
+        await until(lambda: errors.count(100) > 0)  # the positive control: a real burst
     finally:
         ib.disconnect()
         await server.stop()

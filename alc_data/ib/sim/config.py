@@ -32,6 +32,9 @@ class SimConfig:
         account: the managed account reported at start-up.
         pacing: the historical-data pacing rules enforced with error 162.
         max_messages_per_second: IB's limit on client messages (error 100 above it; 0: none).
+        rate_stall_allowance: allow for messages that arrive bunched up because the event loop
+            was blocked (in a test, the collector and the simulator share one loop): the limit
+            grows by the share of the last second the loop was blocked. Off: the bare limit.
         scenario: opportunities to plant (see :mod:`alc_data.ib.sim.scenario`), or None.
         scenario_start: what the scenario's offsets count from (default: the clock's now when
             the gateway is made).
@@ -51,6 +54,7 @@ class SimConfig:
     account: str = "DU1234567"
     pacing: PacingRules = field(default_factory=PacingRules)
     max_messages_per_second: int = 50
+    rate_stall_allowance: bool = True
     scenario: Scenario | None = None
     scenario_start: datetime | None = None
     implied: str = "reject"

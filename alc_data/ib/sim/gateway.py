@@ -7,6 +7,8 @@ only this object, so the dependencies point one way: gateway <- session <- reque
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -21,7 +23,10 @@ from alc_data.ib.sim.planting import PlantedOpportunity, Planter
 from alc_data.ib.sim.protocol import Out
 from alc_data.ib.sim.streaming import DELAY_SECONDS, Subscription
 
-__all__ = ["Gateway", "Peer", "StreamLike"]
+__all__ = ["TICK_SECONDS", "Gateway", "Peer", "StreamLike"]
+
+_BUSY_NOTED = 0.005  # shorter stalls do not bunch messages up
+TICK_SECONDS = 0.01  # how often the watcher task looks at the event loop
 
 
 class StreamLike(Protocol):
@@ -88,6 +93,31 @@ class Gateway:
         self.pacing = PacingTracker(self.config.pacing)
         self.sessions: set[Peer] = set()
         self._next_order_id = 1
+        self._busy: deque[tuple[float, float]] = deque()  # (perf_counter at end, seconds)
+        self.last_tick = time.perf_counter()
+
+    def note_busy(self, seconds: float) -> None:
+        """Record that the server could not read for ``seconds`` (a long handler or update)."""
+        if seconds > _BUSY_NOTED:
+            self._busy.append((time.perf_counter(), seconds))
+            while len(self._busy) > 256:
+                self._busy.popleft()
+
+    def busy_within(self, window: float) -> float:
+        """Seconds the server was busy during the last ``window`` seconds of real time.
+
+        Messages a client sent meanwhile are read together afterwards, so they look faster
+        than they were sent; the message-rate limit allows for it.
+        """
+        now = time.perf_counter()
+        pending = max(0.0, now - self.last_tick - TICK_SECONDS * 2)  # a stall going on now
+        return pending + sum(seconds for end, seconds in self._busy if end >= now - window)
+
+    def tick(self) -> None:
+        """Called every few milliseconds by a watcher task: a late call is a busy loop."""
+        now = time.perf_counter()
+        self.note_busy(now - self.last_tick - TICK_SECONDS)
+        self.last_tick = now
 
     def planted(
         self, start: datetime | None = None, end: datetime | None = None

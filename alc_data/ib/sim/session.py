@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -190,7 +191,11 @@ class ClientSession:
         arrivals = self._arrivals
         while arrivals and now - arrivals[0] >= _RATE_WINDOW:
             arrivals.popleft()
-        if len(arrivals) >= self.server.config.max_messages_per_second:
+        limit = self.server.config.max_messages_per_second
+        allowance = limit
+        if self.server.config.rate_stall_allowance:
+            allowance += int(limit * self.server.busy_within(_RATE_WINDOW))
+        if len(arrivals) >= allowance:
             return True
         arrivals.append(now)
         return False
@@ -228,6 +233,7 @@ class ClientSession:
     def _handle(self, handler: Handler, fields: list[str]) -> None:
         if self._closed:
             return
+        started = time.perf_counter()
         try:
             handler(self, fields)
         except Exception:
@@ -237,6 +243,8 @@ class ClientSession:
                 321,
                 "Error validating request: the simulator could not parse it",
             )
+        finally:
+            self.server.note_busy(time.perf_counter() - started)
 
     def now(self) -> datetime:
         """The simulated time."""

@@ -53,6 +53,11 @@ class DuplicateError(DataError):
     """A unique key was violated (SQLSTATE 23505)."""
 
 
+class ScenarioError(DataError):
+    """A simulator scenario file is unreadable, or its planted opportunities cannot be planted
+    (unknown contract, legs that do not form the kind, entries that would interact)."""
+
+
 class SchemaError(AlcDataError):
     """The database schema is missing, outdated or of an unexpected backend."""
 

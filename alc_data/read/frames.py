@@ -306,13 +306,14 @@ class ArrowReader:
         every: timedelta | str | None = None,
         source: str | None = None,
         prefetch: int = 1,
+        queue_batches: int = 4,
     ) -> Replay:
         """Stream ``symbol``'s chain in time order over ``[start, end)`` (see
         :class:`~alc_data.read.replay.Replay`)."""
         from alc_data.read.replay import Replay
 
         return Replay(self, symbol, start=start, end=end, every=every, source=source,
-                      prefetch=prefetch)  # fmt: skip
+                      prefetch=prefetch, queue_batches=queue_batches)  # fmt: skip
 
 
 def _checked_bar_size(bar_size: str) -> None:

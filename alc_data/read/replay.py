@@ -83,11 +83,19 @@ class Replay:
         self.start, self.end = start, end
         self.every = cadence(every) if every is not None else None
         self.source = source
-        self.underlying_id = reader.underlying_id(symbol)
+        self._underlying_id: int | None = None
         self._prefetch = prefetch
         self._queue_batches = queue_batches
         self._streams: DayStreams | None = None
         self._iter: Iterator[pa.RecordBatch] | None = None
+
+    @property
+    def underlying_id(self) -> int:
+        """The underlying's id (looked up on first use, so that building a replay does no I/O
+        and ``async for`` does all of its reading in threads)."""
+        if self._underlying_id is None:
+            self._underlying_id = self.reader.underlying_id(self.symbol)
+        return self._underlying_id
 
     def _ticks_sql(self, lo: datetime, hi: datetime) -> str:
         uid = int_literal(self.underlying_id)
@@ -103,7 +111,7 @@ class Replay:
 
     def ticks(self) -> Iterator[pa.RecordBatch]:
         """Every option tick of the chain in ``[start, end)``, in time order."""
-        self.reader.connection  # noqa: B018 - opened here, not in a reading thread
+        self._underlying_id = self.underlying_id  # resolved here, not in the day threads
         self._streams = DayStreams(
             day_windows(self.start, self.end), self._ticks_sql,
             connect=self._open, shared=lambda: self.reader.connection,

@@ -132,11 +132,9 @@ class ArrowConnection:
                 cur.execute(f"CLOSE {name}")
 
     def close(self) -> None:
-        """End the read transaction and close the connection."""
-        try:
-            self._conn.rollback()
-        finally:
-            self._conn.close()
+        """End the read transaction and close the connection (also after it was lost)."""
+        self._reset()
+        self._conn.close()
 
     def __enter__(self) -> ArrowConnection:
         return self

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from alc_data.read import ArrowReader
 from alc_data.repositories import OptionBarRepository, OptionTickRepository, StockTickRepository
-from tests.read.conftest import DAY0, Market
+from tests.read.market import DAY0, Market
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -68,12 +68,13 @@ async def seeded(ts_engine: AsyncEngine) -> AsyncIterator[list[int]]:
         )
 
 
+@pytest.mark.parametrize("copy", [False, None], ids=["cursor", "probed"])
 async def test_cursor_fallback_answers_like_the_object_api(
-    ts_engine: AsyncEngine, ts_migrated: URL, seeded: list[int]
+    ts_engine: AsyncEngine, ts_migrated: URL, seeded: list[int], copy: bool | None
 ) -> None:
     start, end = DAY1 - timedelta(hours=1), DAY2 + timedelta(hours=1)
-    with ArrowReader.connect(ts_migrated, copy=False, batch_rows=25) as reader:
-        assert reader.connection.copy is False
+    with ArrowReader.connect(ts_migrated, copy=copy, batch_rows=25) as reader:
+        assert reader.connection.copy is (False if copy is False else reader.connection.copy)
         frame = reader.ticks(symbol="SPY", start=start, end=end)
         replayed = pa.Table.from_batches(
             list(reader.replay("SPY", start=start, end=end, prefetch=0))

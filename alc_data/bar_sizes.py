@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from alc_data.errors import DataError
+
 _UNIT_SECONDS = {
     "sec": 1,
     "secs": 1,
@@ -29,3 +33,23 @@ def bar_size_seconds(bar_size: str) -> int:
         return int(count) * _UNIT_SECONDS[unit.lower()]
     except (ValueError, KeyError) as exc:
         raise ValueError(f"unknown bar size {bar_size!r}") from exc
+
+
+def interval_of(interval: timedelta | str) -> timedelta:
+    """A quote-bar interval: a timedelta or an IB bar size ("5 mins", "1 hour", "1 day"), a whole
+    number of minutes, at least 1 minute.
+
+    Raises:
+        DataError: anything else.
+    """
+    if isinstance(interval, str):
+        try:
+            interval = timedelta(seconds=bar_size_seconds(interval))
+        except ValueError as exc:
+            raise DataError(f"unsupported interval {interval!r}") from exc
+    if not isinstance(interval, timedelta):
+        raise DataError(f"unsupported interval {interval!r}")
+    seconds_f = interval.total_seconds()
+    if seconds_f < 60 or seconds_f % 60:
+        raise DataError(f"interval must be a whole number of minutes >= 1, got {interval}")
+    return interval

@@ -149,12 +149,22 @@ class ContractQuote(NamedTuple):
     theta: float | None
     vega: float | None
     underlying_price: float | None
+    #: What the quote was read from: ``"ticks"``, ``"bars"`` (a stored history bar), or None
+    #: for a contract without a quote.
+    basis: str | None = None
+    #: For ``basis == "bars"``: the bar series (``BID_ASK``, else ``MIDPOINT``) and its size.
+    #: A BID_ASK bar gives the time-average bid (its open) and ask (its close); a MIDPOINT
+    #: bar gives only a midpoint. ``time`` is then the bar's end, when it was known.
+    what_to_show: str | None = None
+    bar_size: str | None = None
+    #: The midpoint a MIDPOINT bar gives (None otherwise; see :attr:`mid_price`).
+    midpoint: float | None = None
 
     @property
     def mid_price(self) -> float | None:
-        """``(bid + ask) / 2`` when both sides are present."""
+        """``(bid + ask) / 2`` when both sides are present, else a MIDPOINT bar's midpoint."""
         if self.bid_price is None or self.ask_price is None:
-            return None
+            return self.midpoint
         return (self.bid_price + self.ask_price) / 2
 
 
@@ -166,3 +176,5 @@ class ChainSnapshot(NamedTuple):
     as_of: datetime
     underlying: StockTick | None
     quotes: list[ContractQuote]
+    #: What the underlying's price was read from: ``"ticks"``, ``"bars"`` or None.
+    underlying_basis: str | None = None

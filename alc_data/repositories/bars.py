@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alc_data.bar_sizes import bar_size_seconds
+from alc_data.bar_sizes import bar_size_seconds, interval_of
 from alc_data.db.partitioning import BUCKET_ORIGIN
 from alc_data.db.rows import OptionBarRow, QuoteBar, StockBarRow
 from alc_data.db.timeseries import OPTION_BAR_COLUMNS, render_first_last
@@ -50,20 +50,6 @@ def _seconds(bar_size: str) -> int | None:
         return bar_size_seconds(bar_size)
     except ValueError:
         return None
-
-
-def interval_of(interval: timedelta | str) -> timedelta:
-    """A quote-bar interval: a timedelta or an IB bar size ("5 mins", "1 hour", "1 day"), a whole
-    number of minutes, at least 1 minute."""
-    if isinstance(interval, str):
-        seconds = _seconds(interval)
-        if seconds is None:
-            raise DataError(f"unsupported interval {interval!r}")
-        interval = timedelta(seconds=seconds)
-    seconds_f = interval.total_seconds()
-    if seconds_f < 60 or seconds_f % 60:
-        raise DataError(f"interval must be a whole number of minutes >= 1, got {interval}")
-    return interval
 
 
 class _BarTable:

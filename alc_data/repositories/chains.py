@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -9,8 +10,10 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from alc_data.db import snapshot_sql
 from alc_data.db.models import OptionContract
 from alc_data.db.rows import ChainSnapshot, ContractQuote, StockTick
+from alc_data.db.snapshot_sql import contract_columns
 from alc_data.db.translate import translating
 from alc_data.errors import DataError
 from alc_data.repositories.base import Repository, aware
@@ -26,33 +29,16 @@ _NATURAL_KEY = (
     "multiplier",
 )
 
-# One index seek per contract: the latest tick at or before :as_of (DESIGN.md section 4).
-_SNAPSHOT_SQL = """
-SELECT c.id, c.expiration_date, c.strike_price, c.option_type, c.multiplier, c.trading_class,
-       c.contract_symbol, c.ib_con_id, t.time, t.bid_price, t.ask_price, t.last_price,
-       t.bid_size, t.ask_size, t.volume, t.open_interest, t.implied_volatility,
-       t.delta, t.gamma, t.theta, t.vega, t.underlying_price
-FROM option_chains c
-{join} LATERAL (
-    SELECT * FROM market_data_ticks m
-    WHERE m.contract_id = c.id AND m.source_id = :source
-      AND m.time <= :as_of AND m.time > :oldest
-    ORDER BY m.time DESC LIMIT 1
-) t ON true
-WHERE c.underlying_id = :underlying_id
-  AND c.expiration_date >= :trade_date
-  AND (CAST(:expiry AS date) IS NULL OR c.expiration_date = CAST(:expiry AS date))
-ORDER BY c.expiration_date, c.strike_price, c.option_type, c.id
-"""
+_BIND = {
+    "underlying_id": ":underlying_id",
+    "trade_date": ":trade_date",
+    "expiry": "CAST(:expiry AS date)",
+    "as_of": ":as_of",
+    "oldest": ":oldest",
+    "oldest_bar": ":oldest_bar",
+    "contract_ids": "CAST(:contract_ids AS bigint[])",
+}
 
-_UNDERLYING_SQL = """
-SELECT underlying_id, time, price, bid_price, ask_price, bid_size, ask_size, volume, vwap,
-       tick_type
-FROM stock_data_ticks
-WHERE underlying_id = :underlying_id AND source_id = :source
-  AND time <= :as_of AND time > :oldest
-ORDER BY time DESC LIMIT 1
-"""
 
 _CONTRACTS_SQL = """
 SELECT id FROM option_chains
@@ -60,10 +46,29 @@ WHERE underlying_id = :underlying_id AND expiration_date >= :trade_date
   AND (CAST(:expiry AS date) IS NULL OR expiration_date = CAST(:expiry AS date))
 """
 
-#: Far enough back to mean "no lower bound" while still being a valid timestamptz.
-_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 _MICROSECOND = timedelta(microseconds=1)
 _NO_SOURCE = -1  # no source holds rows there: the snapshot has no quotes
+
+
+def _snapshot_queries() -> tuple[str, str, str, str]:
+    """The four snapshot queries with bind parameters; every row of one source (``:source``)."""
+    quotes = {**_BIND, "ticks_source": "m.source_id = :source"}
+    bars = {**_BIND, "bars_source": "o.source_id = :source"}
+    stock = {
+        **_BIND,
+        "ticks_source": "s.source_id = :source",
+        "bars_source": "o.source_id = :source",
+    }
+    return (
+        snapshot_sql.TICK_QUOTES.format(contracts=contract_columns(), **quotes),
+        snapshot_sql.BAR_QUOTES.format(**bars),
+        snapshot_sql.UNDERLYING_TICK.format(**stock),
+        snapshot_sql.UNDERLYING_BAR.format(**stock),
+    )
+
+
+#: Far enough back to mean "no lower bound" while still being a valid timestamptz.
+_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 
 
 def _strike(value: Decimal | float | int | str) -> Decimal:
@@ -212,52 +217,108 @@ class OptionChainRepository(Repository[OptionContract]):
     ) -> ChainSnapshot:
         """Every contract of the chain with its latest quote at or before ``as_of``.
 
-        Contracts that expired before ``as_of``'s trading date (New York) are left out; so are
-        contracts with no quote at or before ``as_of`` unless ``include_unquoted``. A quote
-        exactly at ``as_of`` counts. ``max_age`` ignores quotes older than ``as_of - max_age``.
-        The underlying's latest stock tick at or before ``as_of`` comes with it.
+        Quotes come from ticks where the contract has one, else from its latest stored history
+        bar that had ended by ``as_of`` (BID_ASK, else MIDPOINT); each quote's ``basis`` says
+        which. Contracts that expired before ``as_of``'s trading date (New York) are left out;
+        so are contracts with no quote at or before ``as_of`` unless ``include_unquoted``. A
+        quote exactly at ``as_of`` counts. ``max_age`` ignores quotes older than
+        ``as_of - max_age`` (bars: older than 10 days when not given). The underlying comes
+        from its latest stock tick, else its latest ended stock bar (``underlying_basis``).
 
         Every quote is of one source: ``source`` (a ``data_sources`` name or id), else the
-        one source holding ticks of the chain or its underlying in ``(as_of - max_age,
-        as_of]``, else ``ALC_DEFAULT_SOURCE``.
+        one source holding ticks or bars of the chain or its underlying in the window the
+        snapshot looks at, else ``ALC_DEFAULT_SOURCE``.
 
         Raises:
             AmbiguousSourceError: several sources quote the chain there and none was chosen.
         """
         as_of = aware(as_of, "as_of")
         underlying = await SecurityRepository(self.session).require(symbol)
-        oldest = as_of - max_age if max_age is not None else _EPOCH
-        params = {
-            "underlying_id": underlying.id,
-            "as_of": as_of,
-            "oldest": oldest,
-            "expiry": expiry,
-            "trade_date": _new_york_date(as_of),
-        }
-        sql = _SNAPSHOT_SQL.format(join="LEFT JOIN" if include_unquoted else "CROSS JOIN")
-        if not include_unquoted:
-            sql = sql.replace(") t ON true", ") t")
+        params = snapshot_params(underlying.id, as_of, expiry, max_age)
+        tick_sql, bar_sql, stock_sql, stock_bar_sql = _snapshot_queries()
         with translating():
             contracts = list((await self.session.execute(text(_CONTRACTS_SQL), params)).scalars())
+            ids = {"market_data_ticks": contracts, "option_bars": contracts}
+            ids |= {"stock_data_ticks": [underlying.id], "stock_bars": [underlying.id]}
             chosen = await choose_source(
                 self.session,
-                tables=["market_data_ticks", "stock_data_ticks"],
-                ids={"market_data_ticks": contracts, "stock_data_ticks": [underlying.id]},
-                start=oldest + _MICROSECOND,
+                tables=list(ids),
+                ids=ids,
+                start=min(params["oldest"], params["oldest_bar"]) + _MICROSECOND,
                 end=as_of + _MICROSECOND,
                 source=source,
             )
             params["source"] = chosen.id if chosen is not None else _NO_SOURCE
-            rows = (await self.session.execute(text(sql), params)).all()
-            stock = (await self.session.execute(text(_UNDERLYING_SQL), params)).first()
-        quotes = [ContractQuote(*row) for row in rows]
+            rows = (await self.session.execute(text(tick_sql), params)).all()
+            quotes = [ContractQuote(*r)._replace(basis="ticks" if r[8] else None) for r in rows]
+            missing = [q.contract_id for q in quotes if q.time is None]
+            if missing:
+                found = await self.session.execute(
+                    text(bar_sql), {**params, "contract_ids": missing}
+                )
+                quotes = merge_bar_quotes(quotes, found.all())
+            stock, basis = await self._underlying(params, stock_sql, stock_bar_sql)
+        if not include_unquoted:
+            quotes = [q for q in quotes if q.time is not None]
         return ChainSnapshot(
             symbol=symbol,
             underlying_id=underlying.id,
             as_of=as_of,
-            underlying=StockTick(*stock) if stock is not None else None,
+            underlying=stock,
             quotes=quotes,
+            underlying_basis=basis,
         )
+
+    async def _underlying(
+        self, params: dict[str, Any], tick_sql: str, bar_sql: str
+    ) -> tuple[StockTick | None, str | None]:
+        row = (await self.session.execute(text(tick_sql), params)).first()
+        if row is not None:
+            return StockTick(*row), "ticks"
+        row = (await self.session.execute(text(bar_sql), params)).first()
+        if row is not None:
+            return StockTick(*row[:10]), "bars"
+        return None, None
+
+
+def snapshot_params(
+    underlying_id: int, as_of: datetime, expiry: date | None, max_age: timedelta | None
+) -> dict[str, Any]:
+    """The parameters of the snapshot queries for an aware ``as_of``."""
+    return {
+        "underlying_id": underlying_id,
+        "as_of": as_of,
+        "oldest": as_of - max_age if max_age is not None else _EPOCH,
+        "oldest_bar": as_of - (max_age or timedelta(days=snapshot_sql.BAR_LOOKBACK_DAYS)),
+        "expiry": expiry,
+        "trade_date": _new_york_date(as_of),
+    }
+
+
+def merge_bar_quotes(quotes: list[ContractQuote], bars: Sequence[Any]) -> list[ContractQuote]:
+    """``quotes`` with the unquoted ones filled from their history-bar rows
+    (``contract_id, time, bid, ask, midpoint, volume, what_to_show, bar_size``)."""
+    by_id = {row[0]: row for row in bars}
+    out = []
+    for q in quotes:
+        bar = by_id.get(q.contract_id) if q.time is None else None
+        if bar is None:
+            out.append(q)
+            continue
+        _, at, bid, ask, mid, volume, what, size = bar
+        out.append(
+            q._replace(
+                time=at,
+                bid_price=bid,
+                ask_price=ask,
+                volume=int(volume) if volume is not None else None,
+                basis="bars",
+                what_to_show=what,
+                bar_size=size,
+                midpoint=mid,
+            )
+        )
+    return out
 
 
 def _new_york_date(at: datetime) -> date:

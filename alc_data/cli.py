@@ -154,7 +154,13 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
     report = asyncio.run(
         _with_connection(
             url,
-            lambda conn: build_report(conn, hours=args.hours, gap_seconds=gap, source=args.source),
+            lambda conn: build_report(
+                conn,
+                hours=args.hours,
+                gap_seconds=gap,
+                source=args.source,
+                default_source=settings.database.default_source,
+            ),
         )
     )
     if args.html:

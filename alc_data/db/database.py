@@ -101,8 +101,10 @@ class Database:
         settings: Settings | None = None,
     ) -> None:
         self.engine = engine
-        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.settings = settings if settings is not None else default_settings()
+        # Reads that choose a source find the configured default here (source_choice).
+        default_source = {"alc_default_source": self.settings.database.default_source}
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False, info=default_source)
         self._url = url
         self._pool = pool
         self._owns_pool = False

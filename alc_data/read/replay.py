@@ -33,8 +33,8 @@ from alc_data.read.literals import int_literal, time_literal
 from alc_data.read.transport import ArrowConnection
 
 if TYPE_CHECKING:
-    from alc_data.read.frames import ArrowReader
     from alc_data.db.rows import ChainSnapshot
+    from alc_data.read.frames import ArrowReader
 
 _TICK_COLS = ", ".join(f"t.{n}" for n in schemas.OPTION_TICKS.names)
 

@@ -61,11 +61,13 @@ async def build_report(
     gap_seconds: float = 300,
     now: datetime | None = None,
     source: SourceSelection = None,
+    default_source: str | None = None,
 ) -> dict[str, Any]:
     """Everything the report shows, as data (also what ``--json`` prints).
 
     The tick figures are of one source: ``source``, else the one with ticks in the window,
-    else ``ALC_DEFAULT_SOURCE`` (:class:`~alc_data.errors.AmbiguousSourceError` otherwise).
+    else ``default_source`` (the command passes ``ALC_DEFAULT_SOURCE``;
+    :class:`~alc_data.errors.AmbiguousSourceError` otherwise).
     Opportunities are shown whatever their source.
     """
     end = now or datetime.now(UTC)
@@ -78,6 +80,7 @@ async def build_report(
         start=start + timedelta(microseconds=1),
         end=end + timedelta(microseconds=1),
         source=source,
+        default=default_source,
     )
     source_id = chosen.id if chosen is not None else -1
     window = {"start": start, "end": end, "source": source_id}

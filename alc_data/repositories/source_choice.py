@@ -21,8 +21,11 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from alc_data.config import load_settings
 from alc_data.errors import AmbiguousSourceError, UnknownSourceError
+
+#: The key under which a session made by :class:`~alc_data.Database` carries its Settings'
+#: ``ALC_DEFAULT_SOURCE`` (``session.info``), so a read never reads the environment itself.
+DEFAULT_SOURCE_KEY = "alc_default_source"
 
 #: A source as a read names it: its name, its id, or None for the default.
 SourceSelection = str | int | None
@@ -104,7 +107,8 @@ async def choose_source(
 
     Args:
         source: the caller's choice (name or id); None applies the default rule.
-        default: the configured default; None reads ``ALC_DEFAULT_SOURCE``.
+        default: the configured default; None takes the one a session made by a
+            :class:`~alc_data.Database` carries (its Settings' ``ALC_DEFAULT_SOURCE``).
 
     Raises:
         AmbiguousSourceError: several sources hold rows there and no default is set.
@@ -115,8 +119,8 @@ async def choose_source(
     present = await sources_present(conn, tables, ids, start, end)
     if len(present) == 1:
         return present[0]
-    if default is None:
-        default = load_settings().database.default_source
+    if default is None and isinstance(conn, AsyncSession):
+        default = conn.info.get(DEFAULT_SOURCE_KEY)
     if default is not None:
         return await resolve_source(conn, default)
     if not present:

@@ -127,6 +127,7 @@ async def run_quality(
             start=window.start + _MICROSECOND,
             end=window.end + _MICROSECOND,
             source=source,
+            default=validator.settings.database.default_source,
         )
         if chosen is not None:
             window = replace(window, source_id=chosen.id)

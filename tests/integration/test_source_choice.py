@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 
 from alc_data import Database, DataValidator, OptionTick, Repositories, TickWriter
 from alc_data.cli import main
+from alc_data.config import default_settings
 from alc_data.db.sources import SourceSpec, register_source
 from alc_data.errors import AmbiguousSourceError, UnknownSourceError
 from alc_data.repositories.source_choice import choose_source
@@ -80,8 +81,12 @@ async def test_every_tick_read_refuses_a_mix(db: Database, monkeypatch: pytest.M
         with pytest.raises(UnknownSourceError, match="known sources: legacy"):
             await repos.ticks.ticks(cid, start=T0, end=end, source="nope")
 
-    monkeypatch.setenv("ALC_DEFAULT_SOURCE", "vendor-x")
-    async with db.session() as session:
+    # The default comes with the Database's Settings (ALC_DEFAULT_SOURCE), never read by the read.
+    configured = default_settings(ALC_DEFAULT_SOURCE="vendor-x")
+    async with (
+        Database.from_url(db.engine.url, settings=configured) as defaulted,
+        defaulted.session() as session,
+    ):
         repos = Repositories(session)
         chosen = await repos.ticks.ticks(cid, start=T0, end=end)
         assert [t.bid_price for t in chosen] == [2.0]
@@ -95,8 +100,12 @@ async def test_old_basis_spelling_still_works_with_a_warning(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cid, _ = await _two_sources(db)
-    monkeypatch.setenv("ALC_DEFAULT_SOURCE", "ib-paper")
-    async with db.session() as session:
+    # The default comes with the Database's Settings (ALC_DEFAULT_SOURCE), never read by the read.
+    configured = default_settings(ALC_DEFAULT_SOURCE="ib-paper")
+    async with (
+        Database.from_url(db.engine.url, settings=configured) as defaulted,
+        defaulted.session() as session,
+    ):
         repos = Repositories(session)
         with pytest.warns(DeprecationWarning, match="basis"):
             bars = await repos.bars.bars(

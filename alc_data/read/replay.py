@@ -73,7 +73,7 @@ class Replay:
         start: datetime,
         end: datetime,
         every: timedelta | str | None = None,
-        source: str | None = None,
+        source: str | int | None = None,
         prefetch: int = 1,
         queue_batches: int = 4,
     ) -> None:
@@ -84,6 +84,8 @@ class Replay:
         self.every = cadence(every) if every is not None else None
         self.source = source
         self._underlying_id: int | None = None
+        self._source_id: int | None = None
+        self._source_chosen = False
         self._prefetch = prefetch
         self._queue_batches = queue_batches
         self._streams: DayStreams | None = None
@@ -97,13 +99,29 @@ class Replay:
             self._underlying_id = self.reader.underlying_id(self.symbol)
         return self._underlying_id
 
+    @property
+    def source_id(self) -> int | None:
+        """The one source the replay reads (chosen on first use over its whole window, as
+        every read chooses: :meth:`~alc_data.read.frames.ArrowReader.source_id`)."""
+        if not self._source_chosen:
+            uid = int_literal(self.underlying_id)
+            chain = f"SELECT id FROM option_chains WHERE underlying_id = {uid}"
+            chain = f"t.contract_id = ANY(ARRAY({chain}))"
+            self._source_id = self.reader.source_id(
+                self.source,
+                [("market_data_ticks", chain), ("stock_data_ticks", f"t.underlying_id = {uid}")],
+                time_literal(self.start), time_literal(self.end),
+            )  # fmt: skip
+            self._source_chosen = True
+        return self._source_id
+
     def _ticks_sql(self, lo: datetime, hi: datetime) -> str:
         uid = int_literal(self.underlying_id)
         return (
             f"SELECT {_TICK_COLS} FROM market_data_ticks t WHERE t.contract_id = ANY("
             f"ARRAY(SELECT id FROM option_chains WHERE underlying_id = {uid})) "
             f"AND t.time >= {time_literal(lo)} AND t.time < {time_literal(hi)} "
-            f"AND {source_filter(self.source, 't')} ORDER BY t.time, t.contract_id"
+            f"AND {source_filter(self.source_id, 't')} ORDER BY t.time, t.contract_id"
         )
 
     def _open(self) -> ArrowConnection:
@@ -112,6 +130,7 @@ class Replay:
     def ticks(self) -> Iterator[pa.RecordBatch]:
         """Every option tick of the chain in ``[start, end)``, in time order."""
         self._underlying_id = self.underlying_id  # resolved here, not in the day threads
+        self._source_id = self.source_id
         self._streams = DayStreams(
             day_windows(self.start, self.end), self._ticks_sql,
             connect=self._open, shared=lambda: self.reader.connection,
@@ -144,7 +163,7 @@ class Replay:
         sql = (
             f"SELECT {_TICK_COLS} FROM option_chains c CROSS JOIN LATERAL ("
             f"SELECT * FROM market_data_ticks m WHERE m.contract_id = c.id "
-            f"AND m.time < {time_literal(self.start)} AND {source_filter(self.source, 'm')} "
+            f"AND m.time < {time_literal(self.start)} AND {source_filter(self.source_id, 'm')} "
             f"ORDER BY m.time DESC LIMIT 1) t "
             f"WHERE c.underlying_id = {int_literal(self.underlying_id)} ORDER BY t.contract_id"
         )

@@ -42,7 +42,7 @@ class SnapshotBuilder:
         r = self.replay
         uid = int_literal(r.underlying_id)
         cols = ", ".join(schemas.STOCK_TICKS.names)
-        src = source_filter(r.source, "s")
+        src = source_filter(r.source_id, "s")
         lo, hi = time_literal(r.start), time_literal(r.end)
         sql = (
             f"(SELECT {cols} FROM stock_data_ticks s WHERE underlying_id = {uid} "

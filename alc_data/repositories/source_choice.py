@@ -89,7 +89,7 @@ async def resolve_source(conn: AsyncConnection | AsyncSession, source: str | int
     ).first()
     if row is None:
         names = (await conn.execute(text("SELECT name FROM data_sources ORDER BY id"))).scalars()
-        raise UnknownSourceError(f"no source {source!r}; known sources: {', '.join(names)}")
+        raise unknown_source(source, list(names))
     return ChosenSource(int(row[0]), str(row[1]))
 
 
@@ -125,9 +125,18 @@ async def choose_source(
         return await resolve_source(conn, default)
     if not present:
         return None
-    names = [p.name for p in present]
-    raise AmbiguousSourceError(
+    raise ambiguous_sources([p.name for p in present])
+
+
+def unknown_source(source: str | int, known: Sequence[str]) -> UnknownSourceError:
+    """The error for a read naming a source ``data_sources`` does not hold."""
+    return UnknownSourceError(f"no source {source!r}; known sources: {', '.join(known)}")
+
+
+def ambiguous_sources(names: Sequence[str]) -> AmbiguousSourceError:
+    """The error for a read where several sources hold rows and none was chosen."""
+    return AmbiguousSourceError(
         f"{len(names)} sources hold data for this read ({', '.join(names)}): name one "
         "(source=...) or set ALC_DEFAULT_SOURCE",
-        names,
+        list(names),
     )

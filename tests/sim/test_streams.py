@@ -151,3 +151,23 @@ async def test_keep_up_to_date_history_streams_updates(
         77, spy, "20261118 10:00:00 US/Eastern", "1800 S", "1 min", "MIDPOINT", 1, 2, True, []
     )
     await until(lambda: 321 in errors)  # an end date with keepUpToDate is refused
+
+
+async def test_no_bid_reaches_the_client_as_ibs_minus_one(
+    sim: SimServer, ib: IB, until: Until
+) -> None:
+    """A zero price is dropped by the client's decoder: "no bid" goes out as -1 with size 0."""
+    sim.clock.freeze(FROZEN_AT)
+    spy = await _spy(ib)
+    chains = await ib.reqSecDefOptParamsAsync("SPY", "", "STK", spy.conId)
+    expiry = sorted(chains[0].expirations)[0]
+    listed = sim.model.strikes("SPY", datetime.strptime(expiry, "%Y%m%d").date())
+    spot = sim.model.path("SPY").price(FROZEN_AT.timestamp())
+    far = Option("SPY", expiry, max(listed), "C", "SMART")
+    near = Option("SPY", expiry, min(listed, key=lambda k: abs(k - spot)), "C", "SMART")
+    assert all(await ib.qualifyContractsAsync(far, near))
+    assert sim.model.quote(far.conId, FROZEN_AT).bid == 0.0  # far out of the money
+    no_bid, bid = ib.reqMktData(far), ib.reqMktData(near)
+    await until(lambda: no_bid.ask > 0 and bid.bid > 0)
+    assert (no_bid.bid, no_bid.bidSize) == (-1, 0)
+    assert bid.bid == sim.model.quote(near.conId, FROZEN_AT).bid  # the positive control

@@ -208,7 +208,7 @@ async def test_nothing_else_in_the_chain_is_an_opportunity(planted_sim: SimServe
                 assert option is not None
                 for side in ("SELL", "BUY"):
                     for kind, legs in planter.combinations(option, side, at.timestamp()):
-                        edge = planter._edge(kind, legs, at.timestamp(), shifted=True)
+                        edge = planter.combination_edge(kind, legs, at.timestamp())
                         if edge > 0:
                             found.add((kind, frozenset(spec.con_id for _, spec in legs)))
     assert found  # the positive control: the planted conversion and box are seen

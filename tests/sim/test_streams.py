@@ -18,7 +18,7 @@ from ib_async import (
     TickByTickMidPoint,
 )
 
-from alc_data.ib.sim import SimServer
+from alc_data.ib.sim import SimClock, SimConfig, SimServer, parse_scenario
 from alc_data.ib.sim.bars import compute_bar
 
 pytestmark = pytest.mark.timeout(60)
@@ -151,3 +151,39 @@ async def test_keep_up_to_date_history_streams_updates(
         77, spy, "20261118 10:00:00 US/Eastern", "1800 S", "1 min", "MIDPOINT", 1, 2, True, []
     )
     await until(lambda: 321 in errors)  # an end date with keepUpToDate is refused
+
+
+async def test_a_bid_that_goes_away_reaches_the_client_as_ibs_minus_one(until: Until) -> None:
+    """IB sends "no bid" as price -1 with size 0 (the simulator used to send 0.0).
+
+    The near leg of a planted calendar (far out of the money: no bid) is bid inside the window.
+    """
+    start = datetime(2026, 11, 18, 16, 0, 7, tzinfo=UTC)
+    legs = [
+        {"expiry": "2026-11-18", "strike": 588, "right": "C", "side": "sell"},
+        {"expiry": "2026-11-19", "strike": 588, "right": "C", "side": "buy"},
+    ]
+    entry = {"id": "cal", "kind": "calendar", "symbol": "SPY", "legs": legs, "start": 60}
+    entry |= {"duration_s": 120, "edge": 0.25}
+    scenario = parse_scenario({"fees": {"per_contract": 0.65}, "opportunities": [entry]})
+    config = SimConfig(seed=7, update_interval=0.02, scenario=scenario, scenario_start=start)
+    server = SimServer(config, port=0, clock=SimClock(start + timedelta(seconds=90)))
+    await server.start()
+    ib = IB()
+    try:
+        await ib.connectAsync("127.0.0.1", server.port, clientId=1)
+        near = Option("SPY", "20261118", 588.0, "C", "SMART")
+        await ib.qualifyContractsAsync(near)
+        wire: list[list[str]] = []
+        interpret = ib.client.decoder.interpret
+        ib.client.decoder.interpret = lambda fields: (wire.append(list(fields)), interpret(fields))
+        ticker = ib.reqMktData(near)
+        await until(lambda: ticker.bid > 0)  # planted: bid inside the window
+        server.clock.freeze(start + timedelta(seconds=200))
+        assert server.model.quote(near.conId, server.clock.now()).bid == 0.0
+        await until(lambda: (ticker.bid, ticker.bidSize) == (-1, 0))
+        bids = [f[4:6] for f in wire if f[:2] == ["1", "6"] and f[3] == "1"]
+        assert bids[-1] == ["-1", "0"] and float(bids[0][0]) > 0
+    finally:
+        ib.disconnect()
+        await server.stop()

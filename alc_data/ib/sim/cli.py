@@ -195,7 +195,13 @@ def add_planted_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="window_from", help="only those planted after (ISO)")
     parser.add_argument("--to", dest="window_to", help="only those planted before (ISO)")
     parser.add_argument("--seed", type=int, default=1, help="market seed (default 1)")
-    parser.add_argument("--implied", choices=("reject", "list"), default="reject")
+    parser.add_argument(
+        "--implied",
+        choices=("reject", "list"),
+        default="reject",
+        help="opportunities the moves create that the file does not list: reject the file "
+        "(default) or list them",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
 

@@ -103,15 +103,16 @@ class Gateway:
             while len(self._busy) > 256:
                 self._busy.popleft()
 
-    def busy_within(self, window: float) -> float:
-        """Seconds the server was busy during the last ``window`` seconds of real time.
+    def busy_since(self, since: float) -> float:
+        """Seconds the event loop was blocked since ``since`` (a ``time.perf_counter()``).
 
         Messages a client sent meanwhile are read together afterwards, so they look faster
         than they were sent; the message-rate limit allows for it.
         """
         now = time.perf_counter()
-        pending = max(0.0, now - self.last_tick - TICK_SECONDS * 2)  # a stall going on now
-        return pending + sum(seconds for end, seconds in self._busy if end >= now - window)
+        pending = max(0.0, now - max(self.last_tick, since) - TICK_SECONDS * 2)  # blocked now
+        noted = sum(seconds for end, seconds in self._busy if end > since)
+        return pending + noted
 
     def tick(self) -> None:
         """Called every few milliseconds by a watcher task: a late call is a busy loop."""

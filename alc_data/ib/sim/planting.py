@@ -33,13 +33,12 @@ from alc_data.ib.sim.edges import PricedLeg, strategy_edge
 from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec, underlying_by_symbol
 from alc_data.ib.sim.model import QuoteModel
 from alc_data.ib.sim.scenario import Fees, Leg, PlannedEntry, Scenario
+from alc_data.ib.sim.strategies import Instrument, Pair, strategies_trading
 
 __all__ = ["PlantedLeg", "PlantedOpportunity", "Planter"]
 
 _PRICE_DECIMALS = 5
 _SAMPLES = 6
-Instrument = OptionSpec | UnderlyingSpec
-_Pair = tuple[Leg, Instrument]
 
 
 @dataclass(frozen=True)
@@ -146,7 +145,7 @@ class Planter:
         if implied not in {"reject", "list"}:
             raise ValueError(f"implied must be 'reject' or 'list', got {implied!r}")
         self.implied = implied
-        self._implied: dict[tuple[str, frozenset[int]], tuple[_Resolved, tuple[_Pair, ...], float]]
+        self._implied: dict[tuple[str, frozenset[int]], tuple[_Resolved, tuple[Pair, ...], float]]
         self._implied = {}
         self._last_stock: tuple[tuple[int, datetime], Quote] | None = None
         self.model = model
@@ -304,7 +303,7 @@ class Planter:
 
     # --- the interaction check -----------------------------------------------------------
 
-    def _siblings(self, r: _Resolved, ts: float) -> list[tuple[str, tuple[_Pair, ...]]]:
+    def _siblings(self, r: _Resolved, ts: float) -> list[tuple[str, tuple[Pair, ...]]]:
         """The other strategies that trade a moved leg the way the move favours."""
         found = []
         for spec, weight in r.moved:
@@ -333,7 +332,7 @@ class Planter:
                     self._implied_found(r, kind, legs, edge, ts)
 
     def _implied_found(
-        self, r: _Resolved, kind: str, legs: tuple[_Pair, ...], edge: float, ts: float
+        self, r: _Resolved, kind: str, legs: tuple[Pair, ...], edge: float, ts: float
     ) -> None:
         when = datetime.fromtimestamp(ts, UTC).isoformat()
         names = ", ".join(
@@ -352,50 +351,13 @@ class Planter:
 
     def combinations(
         self, x: OptionSpec, side: str, ts: float
-    ) -> list[tuple[str, tuple[tuple[Leg, Instrument], ...]]]:
+    ) -> list[tuple[str, tuple[Pair, ...]]]:
         """Every listed conversion, reversal, box and calendar that trades ``x`` on ``side``."""
-        at = datetime.fromtimestamp(ts, UTC)
-        day = at.astimezone(cal.EXCHANGE_TZ).date()
-        und, k, t = x.underlying, x.strike, x.expiry
+        return strategies_trading(self.model, x, side, ts)
 
-        def opt(strike: float, right: str, leg_side: str, expiry: date = t) -> _Pair | None:
-            cls = x.trading_class if expiry == t else ""
-            o = self.model.option(und.symbol, expiry, strike, right, cls)
-            if o is None or self.model.listed_on(o) > day or self.model.is_expired(o, at):
-                return None
-            return Leg(right, leg_side, expiry, strike), o
-
-        candidates: list[tuple[str, tuple[_Pair | None, ...]]] = []
-        if not und.is_index:
-            stock_buy, stock_sell = (Leg("STK", "BUY"), und), (Leg("STK", "SELL"), und)
-            candidates.append(("conversion", (opt(k, "C", "SELL"), opt(k, "P", "BUY"), stock_buy)))
-            candidates.append(("reversal", (opt(k, "C", "BUY"), opt(k, "P", "SELL"), stock_sell)))
-        for other in self.model.strikes(und.symbol, t, x.trading_class, day):
-            if other == k:
-                continue
-            lo, hi = sorted((k, other))
-            for buy, sell in (("BUY", "SELL"), ("SELL", "BUY")):
-                legs = (
-                    opt(lo, "C", buy),
-                    opt(hi, "C", sell),
-                    opt(hi, "P", buy),
-                    opt(lo, "P", sell),
-                )
-                candidates.append(("box", legs))
-        if not (und.is_index and x.right == "P"):
-            for expiry in self.model.expirations(und.symbol, day):
-                if expiry != t:
-                    near, far = sorted((t, expiry))
-                    pair = (opt(k, x.right, "SELL", near), opt(k, x.right, "BUY", far))
-                    candidates.append(("calendar", pair))
-        found = []
-        for kind, maybe in candidates:
-            pairs = tuple(p for p in maybe if p is not None)
-            if len(pairs) == len(maybe) and any(
-                spec.con_id == x.con_id and leg.side == side for leg, spec in pairs
-            ):
-                found.append((kind, pairs))
-        return found
+    def combination_edge(self, kind: str, legs: tuple[Pair, ...], ts: float) -> float:
+        """The edge of any combination at ``ts`` in the quotes as planted."""
+        return self._edge(kind, legs, ts, shifted=True)
 
 
 def _planted_leg(leg: Leg, spec: Instrument, moved: bool) -> PlantedLeg:
@@ -403,7 +365,7 @@ def _planted_leg(leg: Leg, spec: Instrument, moved: bool) -> PlantedLeg:
     return PlantedLeg(spec.con_id, name, leg.right, leg.side, leg.expiry, leg.strike, moved)
 
 
-def _moved_legs(kind: str, legs: list[_Pair]) -> tuple[tuple[OptionSpec, float], ...]:
+def _moved_legs(kind: str, legs: list[Pair]) -> tuple[tuple[OptionSpec, float], ...]:
     """The options whose quotes a planted entry moves, each with its signed share of the move
     (up for a sold leg, down for a bought one; the shares add up to one)."""
     options = [(leg, spec) for leg, spec in legs if isinstance(spec, OptionSpec)]

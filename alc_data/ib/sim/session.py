@@ -6,7 +6,6 @@ import asyncio
 import logging
 import struct
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
@@ -36,7 +35,6 @@ _FARM_NOTICES = (
 Handler = Callable[["ClientSession", list[str]], None]
 #: message id -> (request kind for fault stalls, handler)
 Handlers = Mapping[int, tuple[str, Handler]]
-_RATE_WINDOW = 1.0  # seconds over which IB counts messages
 
 Stream = StreamLike
 
@@ -67,7 +65,9 @@ class ClientSession:
         self.version = MAX_SERVER_VERSION
         self.subscriptions: dict[int, Subscription] = {}
         self.streams: dict[int, Stream] = {}
-        self._arrivals: deque[float] = deque()
+        self._rate_at: float | None = None
+        self._tokens = 0.0
+        self._busy_checked = time.perf_counter()
         self._closed = False
 
     # --- transport --------------------------------------------------------------------
@@ -186,18 +186,25 @@ class ClientSession:
         return True
 
     def _over_rate(self) -> bool:
-        """True when this message is above IB's limit of messages per second."""
-        now = self.server.monotonic()
-        arrivals = self._arrivals
-        while arrivals and now - arrivals[0] >= _RATE_WINDOW:
-            arrivals.popleft()
+        """True when this message is above IB's limit of messages per second.
+
+        A bucket of ``limit`` messages refilled at ``limit`` a second: a burst of ``limit``
+        passes, as does ib_async's own pace (45 a second, sent in bursts a second apart). Time
+        the event loop was blocked refills it too (what was sent meanwhile is read at once).
+        """
         limit = self.server.config.max_messages_per_second
-        allowance = limit
+        now = self.server.monotonic()
+        if self._rate_at is None:
+            self._rate_at, self._tokens = now, float(limit)
+        refilled = min(float(limit), self._tokens + (now - self._rate_at) * limit)
+        self._tokens = max(self._tokens, refilled)  # a stall's credit may exceed the bucket
+        self._rate_at = now
         if self.server.config.rate_stall_allowance:
-            allowance += int(limit * self.server.busy_within(_RATE_WINDOW))
-        if len(arrivals) >= allowance:
+            checked, self._busy_checked = self._busy_checked, time.perf_counter()
+            self._tokens += limit * self.server.busy_since(checked)
+        if self._tokens < 1.0:
             return True
-        arrivals.append(now)
+        self._tokens -= 1.0
         return False
 
     def _dispatch(self, fields: list[str]) -> None:
@@ -210,8 +217,7 @@ class ClientSession:
             self.error(
                 request_id(fields),
                 100,
-                f"Max rate of messages per second has been exceeded:max={limit} "
-                f"rec={len(self._arrivals) + 1}",
+                f"Max rate of messages per second has been exceeded:max={limit} rec={limit + 1}",
             )
             return
         entry = self.handlers.get(msg_id)

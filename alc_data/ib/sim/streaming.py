@@ -81,8 +81,7 @@ class Subscription:
             if price is None:
                 continue
             if sent.get(side) != price:
-                # No bid (a zero price) goes out as IB sends it, -1 with size 0: a 0.0 price is
-                # dropped by the client's decoder and would leave the old bid standing.
+                # No bid (a zero price) goes out as IB sends it: price -1 with size 0.
                 wire = price if price > 0 or side == "last" else -1
                 out.append(encode(Out.TICK_PRICE, 6, rid, ids[side], wire, size, 0))
                 sent[side] = price

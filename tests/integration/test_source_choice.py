@@ -147,3 +147,15 @@ async def test_stats_and_status_show_rows_per_source(
     validate = ["validate", "--hours", "100000", "--json"]
     assert await asyncio.to_thread(main, validate) == 1
     assert "ib-paper, vendor-x" in capsys.readouterr().err
+
+
+async def test_opportunities_record_their_source(db: Database) -> None:
+    sid = await register_source(db.engine, SourceSpec("ib-paper", "broker"))
+    async with db.session() as session:
+        repos = Repositories(session)
+        spy = await repos.securities.upsert("SPY")
+        found = await repos.opportunities.log("SFR", underlying_id=spy.id, source_id=sid)
+        plain = await repos.opportunities.log("BOX", underlying_id=spy.id)
+        assert (found.source_id, plain.source_id) == (sid, 2)  # 2: unspecified
+        mine = await repos.opportunities.opportunities(source_id=sid)
+        assert [o.strategy_type for o in mine] == ["SFR"]

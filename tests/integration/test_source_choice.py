@@ -159,3 +159,21 @@ async def test_opportunities_record_their_source(db: Database) -> None:
         assert (found.source_id, plain.source_id) == (sid, 2)  # 2: unspecified
         mine = await repos.opportunities.opportunities(source_id=sid)
         assert [o.strategy_type for o in mine] == ["SFR"]
+
+
+async def test_small_inserts_record_the_source_given(db: Database) -> None:
+    sid = await register_source(db.engine, SourceSpec("my-import", "user"))
+    async with db.session() as session:
+        repos = Repositories(session)
+        spy = await repos.securities.upsert("SPY")
+        contract = await repos.chains.upsert(
+            spy.id, expiration_date=T0.date() + timedelta(days=3), strike_price=500,
+            option_type="C", trading_class="SPY",
+        )  # fmt: skip
+        assert await repos.ticks.add_many([OptionTick(contract.id, T0, 1.0, 1.1)], source_id=sid)
+        assert await repos.ticks.add_many([OptionTick(contract.id, T0, 3.0, 3.1)])  # unspecified
+        mine = await repos.ticks.ticks(contract.id, start=T0, end=T0 + timedelta(1), source=sid)
+        other = await repos.ticks.ticks(
+            contract.id, start=T0, end=T0 + timedelta(1), source="unspecified"
+        )
+    assert [t.bid_price for t in mine] == [1.0] and [t.bid_price for t in other] == [3.0]

@@ -177,3 +177,31 @@ async def test_small_inserts_record_the_source_given(db: Database) -> None:
             contract.id, start=T0, end=T0 + timedelta(1), source="unspecified"
         )
     assert [t.bid_price for t in mine] == [1.0] and [t.bid_price for t in other] == [3.0]
+
+
+async def test_writers_with_and_without_a_source_share_connections(
+    migrated_url: URL, clean_db: object
+) -> None:
+    """The staging tables of the idempotent path differ (a source column or not): writers of
+    both kinds on one pooled connection each find their own."""
+    async with Database.from_url(migrated_url, pool_size=1, max_overflow=0) as db:
+        async with db.session() as session:
+            repos = Repositories(session)
+            spy = await repos.securities.upsert("SPY")
+            contract = await repos.chains.upsert(
+                spy.id, expiration_date=T0.date() + timedelta(days=3), strike_price=500,
+                option_type="C", trading_class="SPY",
+            )  # fmt: skip
+            await session.commit()
+        sid = await register_source(db.engine, SourceSpec("vendor-y", "vendor"))
+        for source_id in (None, sid, None):
+            async with TickWriter(db, idempotent=True, source_id=source_id) as writer:
+                await writer.put(OptionTick(contract.id, T0, 1.0, 1.1))
+            assert writer.counts.last_error is None and writer.counts.rejected == 0
+        async with db.engine.connect() as conn:
+            by_source = dict(
+                (await conn.execute(
+                    text("SELECT source_id, count(*) FROM market_data_ticks GROUP BY 1")
+                )).all()
+            )  # fmt: skip
+    assert by_source == {2: 1, sid: 1}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,8 +14,9 @@ from sqlalchemy.engine import URL
 
 from alc_data import Database, DataValidator, OptionTick, Repositories, TickWriter
 from alc_data.cli import main
+from alc_data.db import migrate
 from alc_data.db.sources import SourceSpec, register_source
-from alc_data.errors import AmbiguousSourceError, UnknownSourceError
+from alc_data.errors import AmbiguousSourceError, InvalidRowError, SchemaError, UnknownSourceError
 from alc_data.repositories.source_choice import choose_source
 
 T0 = datetime(2024, 3, 12, 14, 30, tzinfo=UTC)
@@ -205,3 +206,16 @@ async def test_writers_with_and_without_a_source_share_connections(
                 )).all()
             )  # fmt: skip
     assert by_source == {2: 1, sid: 1}
+
+
+async def test_registering_a_source_fails_typed(
+    db: Database, database_factory: Callable[[], URL]
+) -> None:
+    await register_source(db.engine, SourceSpec("vendor-z", "vendor"))
+    with pytest.raises(InvalidRowError, match="is a vendor source"):
+        await register_source(db.engine, SourceSpec("vendor-z", "broker"))
+    old = database_factory()
+    migrate.upgrade(old, "0004", backend="postgres")
+    async with Database.from_url(old) as at_0004:
+        with pytest.raises(SchemaError):
+            await register_source(at_0004.engine, SourceSpec("vendor-z", "vendor"))

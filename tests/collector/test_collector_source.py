@@ -36,4 +36,5 @@ async def test_every_collected_row_is_the_simulators(
             name, kind, details, _ = found[0]
             assert (name, kind) == ("simulator", "simulator")
             assert details["account_type"] == "simulator"
-            assert details["market_data_type"] == "delayed"
+            assert details["market_data_type"] == "delayed"  # asked for
+            assert details["market_data_types_seen"] == ["delayed"]  # IB's message 58

@@ -46,7 +46,7 @@ from alc_data.errors import AlcDataError, CollectorFailedError
 from alc_data.ib.codes import CONNECTIVITY
 from alc_data.ib.discovery import Universe
 from alc_data.ib.gateway import MarketDataGateway, as_gateway
-from alc_data.ib.provenance import connection_source
+from alc_data.ib.provenance import MARKET_DATA_TYPES, connection_source
 
 __all__ = ["OptionsDataCollector"]
 
@@ -356,7 +356,24 @@ class OptionsDataCollector:
             await self.sink.close(within=self._stop_within)
         if self.keeper is not None:
             await self.keeper.store_gaps()
+        await self._record_market_data_types()
         self._streaming.clear()
+
+    async def _record_market_data_types(self) -> None:
+        """Add the market-data types IB reported (message 58) to the source's details."""
+        if self.source is None or not self.sampler.market_data_types:
+            return
+        seen = sorted({MARKET_DATA_TYPES.get(t, str(t)) for t in self.sampler.market_data_types})
+        if self.sink is not None and self.sink.outage_since is not None:
+            log.warning("database unavailable: the market-data types seen (%s) are not recorded",
+                        seen)  # fmt: skip
+            return
+        spec = SourceSpec(self.source.name, self.source.kind, {"market_data_types_seen": seen})
+        within = self.config.write_timeout or self.db.settings.collection.write_timeout_seconds
+        try:  # bounded: a database that hangs must not hold up the stop
+            await asyncio.wait_for(register_source(self.db.engine, spec), timeout=within)
+        except (AlcDataError, TimeoutError) as exc:  # the rows are stored; only this detail
+            log.warning("could not record the market-data types seen (%s): %r", seen, exc)
 
 
 def _config(

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from alc_data.db.translate import translating
 from alc_data.errors import InvalidRowError
 
 #: Seeded by revision 0006.
@@ -69,13 +70,16 @@ async def register_source(db: AsyncEngine | AsyncConnection, spec: SourceSpec) -
 
     Raises:
         InvalidRowError: a source of that name exists with another kind.
+        SchemaError: the database is not migrated to revision 0006 or later.
+        DatabaseUnavailableError: the database cannot be reached.
     """
     params = {"name": spec.name, "kind": spec.kind, "details": json.dumps(spec.details)}
-    if isinstance(db, AsyncEngine):
-        async with db.begin() as conn:
-            row = (await conn.execute(_REGISTER, params)).one()
-    else:
-        row = (await db.execute(_REGISTER, params)).one()
+    with translating():  # unreachable: DatabaseUnavailableError; before 0006: SchemaError
+        if isinstance(db, AsyncEngine):
+            async with db.begin() as conn:
+                row = (await conn.execute(_REGISTER, params)).one()
+        else:
+            row = (await db.execute(_REGISTER, params)).one()
     if row.kind != spec.kind:
         raise InvalidRowError(f"source {spec.name!r} is a {row.kind} source", spec.kind)
     return int(row.id)

@@ -109,14 +109,17 @@ class _BarTable:
         with translating():
             return list((await self.session.execute(text(sql), params)).all())
 
-    async def add_many(self, rows: Sequence[tuple[object, ...]]) -> int:
+    async def add_many(
+        self, rows: Sequence[tuple[object, ...]], *, source_id: int | None = None
+    ) -> int:
         """Insert a few bars in the caller's transaction (existing ones are left as they are);
-        returns how many were new. Bulk loads go through the bar writers."""
+        returns how many were new; ``source_id``: their ``data_sources`` id (default:
+        ``unspecified``). Bulk loads go through the bar writers."""
         if not rows:
             return 0
         checked = [self._checker.accept(r)[0] for r in rows]
         await self._partitions.ensure(self._table, [r[3] for r in checked])
-        return await insert_rows(self.session, self._table, checked)
+        return await insert_rows(self.session, self._table, checked, source_id=source_id)
 
 
 class OptionBarRepository(_BarTable):

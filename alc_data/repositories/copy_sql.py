@@ -20,7 +20,10 @@ class CopySql:
         self.columns = (*target.columns, "source_id") if source_id is not None else target.columns
         self._suffix = (source_id,)
         cols = ", ".join(self.columns)
-        self.stage = f"alc_stage_{target.table}"
+        # Writers with and without a source may share a pooled connection: their staging
+        # tables have different columns, so they have different names.
+        suffix = "_sourced" if source_id is not None else ""
+        self.stage = f"alc_stage_{target.table}{suffix}"
         # A temporary table per connection, emptied at each commit; created only once.
         self.create_stage = (
             "DO $$ BEGIN "

@@ -61,14 +61,26 @@ async def sources_present(
     """The sources with at least one row in any of ``tables`` for ``ids`` (per table when a
     mapping) with ``start <= time < end`` (either bound may be None), by name."""
     probes = []
-    params: dict[str, object] = {"start": start, "end": end}
+    params: dict[str, object] = {}
+    # Only the bounds given, written as plain comparisons: an index range condition in every
+    # plan (an "IS NULL OR" form would make a generic plan filter row by row instead).
+    bounds = ""
+    if start is not None:
+        bounds += " AND t.time >= :start"
+        params["start"] = start
+    if end is not None:
+        bounds += " AND t.time < :end"
+        params["end"] = end
     for n, table in enumerate(tables):
         column = KEY_COLUMNS[table]
         params[f"ids{n}"] = list(ids[table] if isinstance(ids, Mapping) else ids)
+        # A LIMIT 1 lateral probe per instrument: PostgreSQL would turn a plain EXISTS into
+        # a semi-join that reads every row of the window (measured: 115 ms against 8 ms for
+        # 200 contracts, 36,000 ticks in the hour, 4 sources).
         probes.append(
-            f"EXISTS (SELECT 1 FROM {table} t WHERE t.source_id = s.id "
-            f"AND t.{column} = ANY(:ids{n}) AND (CAST(:start AS timestamptz) IS NULL "
-            "OR t.time >= :start) AND (CAST(:end AS timestamptz) IS NULL OR t.time < :end))"
+            f"EXISTS (SELECT 1 FROM unnest(CAST(:ids{n} AS bigint[])) AS i(id) "
+            f"CROSS JOIN LATERAL (SELECT 1 FROM {table} t WHERE t.{column} = i.id "
+            f"AND t.source_id = s.id{bounds} LIMIT 1) AS hit)"
         )
     sql = f"SELECT s.id, s.name FROM data_sources s WHERE {' OR '.join(probes)} ORDER BY s.name"
     rows = (await conn.execute(text(sql), params)).all()

@@ -84,14 +84,16 @@ class TickRepository:
             )
             return result.first()
 
-    async def _insert(self, rows: Sequence[tuple[object, ...]]) -> int:
+    async def _insert(
+        self, rows: Sequence[tuple[object, ...]], source_id: int | None = None
+    ) -> int:
         """Insert rows (ON CONFLICT DO NOTHING); returns how many were new."""
         if not rows:
             return 0
         checked = [self._checker.accept(r)[0] for r in rows]
         times = [r[self._checker.target.time_index] for r in checked]
         await self._partitions.ensure(self._table, times)
-        return await insert_rows(self.session, self._table, checked)
+        return await insert_rows(self.session, self._table, checked, source_id=source_id)
 
 
 class OptionTickRepository(TickRepository):
@@ -123,14 +125,15 @@ class OptionTickRepository(TickRepository):
         row = await self._latest(contract_id, as_of, source)
         return OptionTick(*row) if row is not None else None
 
-    async def add_many(self, rows: Sequence[OptionTick]) -> int:
+    async def add_many(self, rows: Sequence[OptionTick], *, source_id: int | None = None) -> int:
         """Insert a few ticks in the caller's transaction; returns how many were new.
+        ``source_id``: their ``data_sources`` id (default: ``unspecified``).
 
         Raises:
             InvalidRowError: a row is malformed (NaN price, naive time...).
             UnknownReferenceError: a row names an unknown contract.
         """
-        return await self._insert(rows)
+        return await self._insert(rows, source_id)
 
 
 class StockTickRepository(TickRepository):
@@ -180,6 +183,6 @@ class StockTickRepository(TickRepository):
             tick = adjuster.adjust(tick, tick.time, _STOCK_PRICES)
         return tick
 
-    async def add_many(self, rows: Sequence[StockTick]) -> int:
+    async def add_many(self, rows: Sequence[StockTick], *, source_id: int | None = None) -> int:
         """Insert a few ticks in the caller's transaction; returns how many were new."""
-        return await self._insert(rows)
+        return await self._insert(rows, source_id)

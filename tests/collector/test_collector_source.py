@@ -22,6 +22,7 @@ async def test_every_collected_row_is_the_simulators(
         await until(lambda: collector.get_stats()["option_ticks"]["inserted"] >= 10)
         await until(lambda: collector.get_stats()["stock_ticks"]["inserted"] >= 1)
     assert ib.managedAccounts() == ["SIMULATED"]
+    assert collector.get_stats()["source"] == "simulator"
     async with db.engine.connect() as conn:
         for table in ("market_data_ticks", "stock_data_ticks"):
             rows = await conn.execute(
@@ -35,4 +36,5 @@ async def test_every_collected_row_is_the_simulators(
             name, kind, details, _ = found[0]
             assert (name, kind) == ("simulator", "simulator")
             assert details["account_type"] == "simulator"
-            assert details["market_data_type"] == "delayed"
+            assert details["market_data_type"] == "delayed"  # asked for
+            assert details["market_data_types_seen"] == ["delayed"]  # IB's message 58

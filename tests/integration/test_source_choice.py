@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,8 +15,9 @@ from sqlalchemy.engine import URL
 from alc_data import Database, DataValidator, OptionTick, Repositories, TickWriter
 from alc_data.cli import main
 from alc_data.config import default_settings
+from alc_data.db import migrate
 from alc_data.db.sources import SourceSpec, register_source
-from alc_data.errors import AmbiguousSourceError, UnknownSourceError
+from alc_data.errors import AmbiguousSourceError, InvalidRowError, SchemaError, UnknownSourceError
 from alc_data.repositories.source_choice import choose_source
 
 T0 = datetime(2024, 3, 12, 14, 30, tzinfo=UTC)
@@ -156,3 +157,74 @@ async def test_stats_and_status_show_rows_per_source(
     validate = ["validate", "--hours", "100000", "--json"]
     assert await asyncio.to_thread(main, validate) == 1
     assert "ib-paper, vendor-x" in capsys.readouterr().err
+
+
+async def test_opportunities_record_their_source(db: Database) -> None:
+    sid = await register_source(db.engine, SourceSpec("ib-paper", "broker"))
+    async with db.session() as session:
+        repos = Repositories(session)
+        spy = await repos.securities.upsert("SPY")
+        found = await repos.opportunities.log("SFR", underlying_id=spy.id, source_id=sid)
+        plain = await repos.opportunities.log("BOX", underlying_id=spy.id)
+        assert (found.source_id, plain.source_id) == (sid, 2)  # 2: unspecified
+        mine = await repos.opportunities.opportunities(source_id=sid)
+        assert [o.strategy_type for o in mine] == ["SFR"]
+
+
+async def test_small_inserts_record_the_source_given(db: Database) -> None:
+    sid = await register_source(db.engine, SourceSpec("my-import", "user"))
+    async with db.session() as session:
+        repos = Repositories(session)
+        spy = await repos.securities.upsert("SPY")
+        contract = await repos.chains.upsert(
+            spy.id, expiration_date=T0.date() + timedelta(days=3), strike_price=500,
+            option_type="C", trading_class="SPY",
+        )  # fmt: skip
+        assert await repos.ticks.add_many([OptionTick(contract.id, T0, 1.0, 1.1)], source_id=sid)
+        assert await repos.ticks.add_many([OptionTick(contract.id, T0, 3.0, 3.1)])  # unspecified
+        mine = await repos.ticks.ticks(contract.id, start=T0, end=T0 + timedelta(1), source=sid)
+        other = await repos.ticks.ticks(
+            contract.id, start=T0, end=T0 + timedelta(1), source="unspecified"
+        )
+    assert [t.bid_price for t in mine] == [1.0] and [t.bid_price for t in other] == [3.0]
+
+
+async def test_writers_with_and_without_a_source_share_connections(
+    migrated_url: URL, clean_db: object
+) -> None:
+    """The staging tables of the idempotent path differ (a source column or not): writers of
+    both kinds on one pooled connection each find their own."""
+    async with Database.from_url(migrated_url, pool_size=1, max_overflow=0) as db:
+        async with db.session() as session:
+            repos = Repositories(session)
+            spy = await repos.securities.upsert("SPY")
+            contract = await repos.chains.upsert(
+                spy.id, expiration_date=T0.date() + timedelta(days=3), strike_price=500,
+                option_type="C", trading_class="SPY",
+            )  # fmt: skip
+            await session.commit()
+        sid = await register_source(db.engine, SourceSpec("vendor-y", "vendor"))
+        for source_id in (None, sid, None):
+            async with TickWriter(db, idempotent=True, source_id=source_id) as writer:
+                await writer.put(OptionTick(contract.id, T0, 1.0, 1.1))
+            assert writer.counts.last_error is None and writer.counts.rejected == 0
+        async with db.engine.connect() as conn:
+            by_source = dict(
+                (await conn.execute(
+                    text("SELECT source_id, count(*) FROM market_data_ticks GROUP BY 1")
+                )).all()
+            )  # fmt: skip
+    assert by_source == {2: 1, sid: 1}
+
+
+async def test_registering_a_source_fails_typed(
+    db: Database, database_factory: Callable[[], URL]
+) -> None:
+    await register_source(db.engine, SourceSpec("vendor-z", "vendor"))
+    with pytest.raises(InvalidRowError, match="is a vendor source"):
+        await register_source(db.engine, SourceSpec("vendor-z", "broker"))
+    old = database_factory()
+    migrate.upgrade(old, "0004", backend="postgres")
+    async with Database.from_url(old) as at_0004:
+        with pytest.raises(SchemaError):
+            await register_source(at_0004.engine, SourceSpec("vendor-z", "vendor"))

@@ -5,7 +5,10 @@ the upgrade runs again; after the upgrade a raw ``INSERT`` of today's ticks work
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -22,6 +25,8 @@ from tests.support.source_migration_data import (
     snapshot,
     sources_by_table,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _sync(url: URL):  # type: ignore[no-untyped-def]
@@ -81,9 +86,32 @@ def test_downgrade_refuses_when_two_sources_hold_the_same_key(
     with engine.connect() as conn:  # refused: still at head, all rows there
         assert conn.scalar(text("SELECT count(*) FROM market_data_ticks")) == 3 * 40 + 40
 
+    cli = [
+        sys.executable,
+        "-m",
+        "alembic",
+        "-x",
+        f"url={url.render_as_string(hide_password=False)}",
+    ]
+    refused = subprocess.run([*cli, "downgrade", "0004"], cwd=ROOT, capture_output=True, text=True)
+    assert refused.returncode != 0 and "40 rows" in refused.stdout + refused.stderr
+    assert migrate.database_revision(url) == migrate.heads()[0]
+
     assert main(["db", "downgrade", "0004", "--drop-data"]) == 0
     with engine.connect() as conn:
         assert snapshot(conn) == before  # the lowest source (legacy) kept for each key
+    migrate.upgrade(url, "head")
+    with engine.connect() as conn:
+        add_second_source_copy(conn)
+    obeyed = subprocess.run(
+        [*cli, "-x", "drop_data=true", "downgrade", "0004"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert obeyed.returncode == 0, obeyed.stderr
+    with engine.connect() as conn:
+        assert snapshot(conn) == before
     migrate.upgrade(url, "head")
     engine.dispose()
 

@@ -107,7 +107,7 @@ async def _run(db: Database, *, lines: int, interval_ms: int, update: float, sec
     ib.client.conn.hasData -= handler
     ib.client.conn.hasData += timed
     config = CollectorConfig.from_settings(
-        max_lines=lines, interval_ms=interval_ms, max_contracts_per_symbol=per_symbol,
+        db.settings, max_lines=lines, interval_ms=interval_ms, max_contracts_per_symbol=per_symbol,
         spool_dir=spool, batch_size=max(1000, lines * 2),
     )  # fmt: skip
     collector = OptionsDataCollector(db, ib, config)

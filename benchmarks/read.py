@@ -200,7 +200,8 @@ def run_worker(path: str, args: argparse.Namespace) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--worker", path, "--days-in-run", str(days),
            "--object-share", str(args.object_share)]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=os.environ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:
@@ -237,8 +238,10 @@ def main() -> None:
                   f"{r['rss_growth_mb']:>8,.0f} MB", flush=True)  # fmt: skip
 
     def med(path: str, key: str) -> float:
-        return statistics.median(
-            r["rows"] / r["seconds"] if key == "rows_per_s" else r[key] for r in runs[path]
+        return float(
+            statistics.median(
+                r["rows"] / r["seconds"] if key == "rows_per_s" else r[key] for r in runs[path]
+            )
         )
 
     result: dict[str, Any] = {"rows_per_day": want, "rounds": args.rounds}

@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from ib_async import IB
@@ -40,13 +41,13 @@ def count_refusals(sim: SimServer) -> list[str]:
     refused: list[str] = []
     check: Callable[[HistoricalRequestKey, float], str | None] = sim.pacing.violation
 
-    def counted(key: HistoricalRequestKey, now: float) -> str | None:
-        broken = check(key, now)
+    def counted(request: HistoricalRequestKey, now: float) -> str | None:
+        broken = check(request, now)
         if broken is not None:
             refused.append(broken)
         return broken
 
-    sim.pacing.violation = counted  # type: ignore[method-assign]
+    sim.pacing.violation = counted  # type: ignore[method-assign]  # observe the sim's own tracker
     return refused
 
 
@@ -92,10 +93,14 @@ async def test_two_loaders_in_one_process_draw_no_162(start_sim: SimFactory, db:
                           pacing=rules, volatility_what_to_show=(), max_attempts=1,
                           pacing_ledger=False)  # fmt: skip
 
-    async def both(a: HistoricalDataLoader, b: HistoricalDataLoader, days: list[date]) -> list:
-        return await asyncio.gather(
-            a.load_symbol_history("SPY", days[0], days[1]),
-            b.load_symbol_history("SPY", days[2], days[3]),
+    async def both(
+        a: HistoricalDataLoader, b: HistoricalDataLoader, days: list[date]
+    ) -> list[dict[str, Any]]:
+        return list(
+            await asyncio.gather(
+                a.load_symbol_history("SPY", days[0], days[1]),
+                b.load_symbol_history("SPY", days[2], days[3]),
+            )
         )
 
     try:

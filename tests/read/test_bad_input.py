@@ -19,12 +19,8 @@ from alc_data.errors import (
 )
 from alc_data.read import ArrowReader
 from alc_data.read.literals import int_literal, text_literal, time_literal
+from tests.support.db_proxy import DbProxy
 from tests.support.market import DAY0, Market, add_underlying
-
-try:  # main keeps shared test helpers in tests/support
-    from tests.support.db_proxy import DbProxy
-except ImportError:  # pragma: no cover - older layout
-    from db_proxy import DbProxy  # type: ignore[no-redef]
 
 HOUR = timedelta(hours=1)
 

@@ -3,7 +3,7 @@ refuses with AmbiguousSourceError; naming one (or configuring a default) reads o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -45,7 +45,7 @@ async def two_sources(migrated_url: URL, clean_db: object) -> AsyncIterator[tupl
 def test_every_read_refuses_a_mix(two_sources: tuple[URL, int]) -> None:
     url, cid = two_sources
     with ArrowReader.connect(url) as reader:
-        reads = {
+        reads: dict[str, Callable[[], object]] = {
             "ticks": lambda: reader.ticks([cid], start=T0, end=END),
             "stock_ticks": lambda: reader.stock_ticks("SPY", start=T0, end=END),
             "quote_bars": lambda: reader.quote_bars([cid], interval="1 min", start=T0, end=END),

@@ -97,7 +97,9 @@ def test_snapshots_on_request(reader: ArrowReader, market: Market) -> None:
         assert sorted(q.contract_id for q in snap.quotes) == sorted(
             state.column("contract_id").to_pylist()
         )
-        assert all(q.basis == "ticks" and q.time <= snap.as_of for q in snap.quotes)
+        assert all(
+            q.basis == "ticks" and q.time is not None and q.time <= snap.as_of for q in snap.quotes
+        )
         assert snap.underlying is not None and snap.underlying.time <= snap.as_of
 
 

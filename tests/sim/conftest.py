@@ -27,9 +27,9 @@ async def connect(sim: SimServer) -> AsyncIterator[Callable[..., Awaitable[IB]]]
     """Connect real ib_async clients (with default connectAsync arguments) to ``sim``."""
     clients: list[IB] = []
 
-    async def _connect(client_id: int = 1, **kwargs: object) -> IB:
+    async def _connect(client_id: int = 1) -> IB:
         ib = IB()
-        await ib.connectAsync("127.0.0.1", sim.port, clientId=client_id, **kwargs)
+        await ib.connectAsync("127.0.0.1", sim.port, clientId=client_id)
         clients.append(ib)
         return ib
 

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alc_data.ib.sim import MarketModel, OptionSpec, Quote, SimClock
+from tests.support.values import present
 
 FROZEN_AT = datetime(2026, 11, 18, 16, 0, 7, tzinfo=UTC)
 EPS = 1e-9
@@ -66,15 +67,17 @@ def check_expiry(model: MarketModel, symbol: str, expiry: date, at: datetime) ->
             assert c.ask - p.bid >= s_bid - pv_div - k - EPS, k
             assert c.bid - p.ask <= s_ask - k * disc + EPS, k
     room = 1.0 if not european else disc
+    bid = {key: present(quote.bid, key) for key, quote in q.items()}  # options always have both
+    ask = {key: present(quote.ask, key) for key, quote in q.items()}
     for k1, k2 in pairwise(strikes):
-        assert q[k1, "C"].ask >= q[k2, "C"].bid - EPS  # a bull call spread is never free
-        assert q[k2, "P"].ask >= q[k1, "P"].bid - EPS
-        assert q[k1, "C"].bid - q[k2, "C"].ask <= (k2 - k1) * room + EPS
-        assert q[k2, "P"].bid - q[k1, "P"].ask <= (k2 - k1) * room + EPS
+        assert ask[k1, "C"] >= bid[k2, "C"] - EPS  # a bull call spread is never free
+        assert ask[k2, "P"] >= bid[k1, "P"] - EPS
+        assert bid[k1, "C"] - ask[k2, "C"] <= (k2 - k1) * room + EPS
+        assert bid[k2, "P"] - ask[k1, "P"] <= (k2 - k1) * room + EPS
     for k1, k2, k3 in zip(strikes, strikes[1:], strikes[2:], strict=False):
         lam = (k3 - k2) / (k3 - k1)
         for right in "CP":
-            cost = lam * q[k1, right].ask + (1 - lam) * q[k3, right].ask - q[k2, right].bid
+            cost = lam * ask[k1, right] + (1 - lam) * ask[k3, right] - bid[k2, right]
             assert cost >= -EPS, (right, k1, k2, k3, cost)  # a butterfly is never free
 
 

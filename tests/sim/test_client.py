@@ -11,6 +11,7 @@ import pytest
 from ib_async import IB, Contract, Index, Option, Stock
 
 from alc_data.ib.sim import SERVER_VERSION, SimClock, SimConfig, SimServer
+from tests.support.values import present
 
 pytestmark = pytest.mark.timeout(30)
 FROZEN_AT = datetime(2026, 11, 18, 16, 0, 7, tzinfo=UTC)  # a Wednesday, 11:00 New York
@@ -18,7 +19,7 @@ Connect = Callable[..., Awaitable[IB]]
 Until = Callable[..., Awaitable[None]]
 
 
-async def atm_options(ib: IB, sim: SimServer, symbol: str = "SPY", nth: int = 2) -> list[Contract]:
+async def atm_options(ib: IB, sim: SimServer, symbol: str = "SPY", nth: int = 2) -> list[Option]:
     chains = await ib.reqSecDefOptParamsAsync(symbol, "", "STK", 756733 if symbol == "SPY" else 0)
     expiry = sorted(chains[0].expirations)[nth]
     spot = sim.model.path(symbol).price(sim.clock.now().timestamp())
@@ -87,7 +88,7 @@ async def test_stream_matches_the_model(sim: SimServer, ib: IB, until: Until) ->
         )
     )
     for ticker in tickers:
-        q = sim.model.quote(ticker.contract.conId, FROZEN_AT)
+        q = sim.model.quote(present(ticker.contract).conId, FROZEN_AT)
         assert (ticker.bid, ticker.ask, ticker.last) == (q.bid, q.ask, q.last)
         assert (ticker.bidSize, ticker.askSize, ticker.volume) == (q.bid_size, q.ask_size, q.volume)
         assert ticker.close == q.close
@@ -104,27 +105,30 @@ async def test_stream_matches_the_model(sim: SimServer, ib: IB, until: Until) ->
     # on the underlying, ticks 27-30 are the totals over its options (generic ticks 100, 101)
     assert (ts.callOpenInterest, ts.putOpenInterest) == spy_quote.option_open_interest
     assert (ts.callVolume, ts.putVolume) == spy_quote.option_volume
+    assert spy_quote.option_open_interest is not None and spy_quote.option_volume is not None
     assert min(*spy_quote.option_open_interest, *spy_quote.option_volume) > 0
-    assert tc.impliedVolatility == pytest.approx(tc.modelGreeks.impliedVol)
+    assert tc.impliedVolatility == pytest.approx(present(tc.modelGreeks).impliedVol)
     assert ts.histVolatility > 0
     for t in (tc, tp):
         assert t.modelGreeks and t.bidGreeks and t.askGreeks
-        assert t.bidGreeks.impliedVol < t.modelGreeks.impliedVol < t.askGreeks.impliedVol
-        assert t.bid < t.modelGreeks.optPrice < t.ask
+        bid_iv, model_iv = present(t.bidGreeks.impliedVol), present(t.modelGreeks.impliedVol)
+        assert bid_iv < model_iv < present(t.askGreeks.impliedVol)
+        assert t.bid < present(t.modelGreeks.optPrice) < t.ask
     q = sim.model.quote(call.conId, FROZEN_AT)
-    assert tc.modelGreeks.delta == pytest.approx(q.greeks.delta, abs=1e-6)  # type: ignore[union-attr]
+    assert q.greeks is not None
+    assert present(tc.modelGreeks).delta == pytest.approx(q.greeks.delta, abs=1e-6)
     option = sim.model.option(
         "SPY", date.fromisoformat(call.lastTradeDateOrContractMonth), call.strike, "C"
     )
     assert option
-    t = sim.model.time_to_expiry(option, FROZEN_AT)
-    pv_div = tc.modelGreeks.pvDividend
+    years = sim.model.time_to_expiry(option, FROZEN_AT)
+    pv_div = present(present(tc.modelGreeks).pvDividend)
     assert pv_div > 0  # SPY goes ex before this expiry
     s_bid, s_ask = ts.bid, ts.ask
     k = call.strike
     # American put-call bounds at executable prices: S - D - K <= C - P <= S - K e^(-rT)
     assert tc.ask - tp.bid >= s_bid - pv_div - k
-    assert tc.bid - tp.ask <= s_ask - k * math.exp(-sim.model.rate * t)
+    assert tc.bid - tp.ask <= s_ask - k * math.exp(-sim.model.rate * years)
 
 
 async def test_stream_updates_and_cancel(sim: SimServer, connect: Connect, until: Until) -> None:

@@ -10,19 +10,21 @@ import pytest
 
 from alc_data.ib.sim import SimServer
 
-ibapi_client = pytest.importorskip("ibapi.client")
-ibapi_wrapper = pytest.importorskip("ibapi.wrapper")
-from ibapi.contract import Contract  # noqa: E402
+pytest.importorskip("ibapi.client")
+# ibapi ships no type information (no py.typed, no stubs): its names are Any to mypy
+from ibapi.client import EClient  # type: ignore[import-untyped]
+from ibapi.contract import Contract  # type: ignore[import-untyped]
+from ibapi.wrapper import EWrapper  # type: ignore[import-untyped]
 
 pytestmark = pytest.mark.timeout(60)
 
 
-class Recorder(ibapi_wrapper.EWrapper, ibapi_client.EClient):  # type: ignore[misc]
+class Recorder(EWrapper, EClient):  # type: ignore[misc]  # subclasses untyped (Any) classes
     """Collects what arrives, by callback name; ``wait_for`` blocks until a name has arrived."""
 
     def __init__(self) -> None:
-        ibapi_wrapper.EWrapper.__init__(self)
-        ibapi_client.EClient.__init__(self, self)
+        EWrapper.__init__(self)
+        EClient.__init__(self, self)
         self.seen: dict[str, list[tuple[Any, ...]]] = {}
         self.changed = threading.Condition()
 

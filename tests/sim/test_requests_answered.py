@@ -17,6 +17,7 @@ from alc_data.ib.sim.calculator import value_at_vol
 from alc_data.ib.sim.instruments import OptionSpec
 from alc_data.ib.sim.market_rules import MARKET_RULES
 from alc_data.ib.sim.requests import HANDLERS
+from tests.support.ib_client import raw_client, untyped_requests
 
 pytestmark = pytest.mark.timeout(60)
 FROZEN_AT = datetime(2026, 11, 18, 16, 0, 7, tzinfo=UTC)
@@ -51,8 +52,10 @@ async def test_market_rules_match_the_quoted_ticks(sim: SimServer, ib: IB) -> No
     (details,) = await ib.reqContractDetailsAsync(call)
     rule = int(details.marketRuleIds.split(",")[0])
     increments = await ib.reqMarketRuleAsync(rule)
+    assert increments is not None  # None: ib_async timed out
     assert [(p.lowEdge, p.increment) for p in increments] == list(MARKET_RULES[rule])
     aapl_rule = await ib.reqMarketRuleAsync(32)
+    assert aapl_rule is not None
     assert [(p.lowEdge, p.increment) for p in aapl_rule] == [(0.0, 0.01), (3.0, 0.05)]
     option = sim.model.contract(call.conId)
     assert isinstance(option, OptionSpec)
@@ -108,7 +111,7 @@ async def test_option_calculations_come_from_the_pricing_model(sim: SimServer, i
 async def test_unknown_cancel_gets_error_300(sim: SimServer, ib: IB, until: Until) -> None:
     errors: list[tuple[int, int]] = []
     ib.errorEvent += lambda req_id, code, _m, _c: errors.append((req_id, code))
-    ib.client.cancelMktData(4242)
+    raw_client(ib).cancelMktData(4242)
     await until(lambda: (4242, 300) in errors)
     spy = Stock("SPY", "SMART", "USD")
     await ib.qualifyContractsAsync(spy)
@@ -132,12 +135,17 @@ async def test_above_50_messages_a_second_gets_error_100(until: Until) -> None:
         errors: list[int] = []
         ib.errorEvent += lambda _r, code, _m, _c: errors.append(code)
         ticks[0] = 10.0  # a new second: the start-up requests no longer count
-        answered = await _replies(ib, lambda: [ib.client.reqCurrentTime() for _ in range(50)])
+
+        def send_50() -> None:
+            for _ in range(50):
+                raw_client(ib).reqCurrentTime()
+
+        answered = await _replies(ib, send_50)
         await until(lambda: ib.client.connectionStats().numMsgRecv >= answered)
         await asyncio.sleep(0)
         assert errors.count(100) == 0  # 50 in one second: allowed
         for _ in range(5):
-            ib.client.reqCurrentTime()
+            raw_client(ib).reqCurrentTime()
         await until(lambda: errors.count(100) == 5)  # the 51st to 55th: refused
         ticks[0] = 11.5
         assert await asyncio.wait_for(ib.reqCurrentTimeAsync(), 5)  # the next second is fine
@@ -157,14 +165,14 @@ async def test_messages_bunched_up_by_a_blocked_loop_are_allowed_for(until: Unti
         errors: list[int] = []
         ib.errorEvent += lambda _r, code, _m, _c: errors.append(code)
         for _ in range(40):
-            ib.client.reqCurrentTime()
+            raw_client(ib).reqCurrentTime()
         time.sleep(1.0)  # noqa: ASYNC251 - block the loop: what the client sent waits unread
         for _ in range(40):
-            ib.client.reqCurrentTime()
+            raw_client(ib).reqCurrentTime()
         await asyncio.wait_for(ib.reqCurrentTimeAsync(), 5)
         assert errors.count(100) == 0  # 81 read at once, but sent over a second
         for _ in range(200):
-            ib.client.reqCurrentTime()
+            raw_client(ib).reqCurrentTime()
         await until(lambda: errors.count(100) > 0)  # the positive control: a real burst
     finally:
         ib.disconnect()
@@ -176,9 +184,10 @@ async def test_requests_around_market_data_are_answered(sim: SimServer, ib: IB) 
     assert await asyncio.wait_for(ib.reqScannerParametersAsync(), 5)
     exchanges = await asyncio.wait_for(ib.reqMktDepthExchangesAsync(), 5)
     assert exchanges and exchanges[0].secType == "STK"
-    components = await asyncio.wait_for(ib.reqSmartComponentsAsync("a6"), 5)
+    untyped = untyped_requests(ib)
+    components = await asyncio.wait_for(untyped.reqSmartComponentsAsync("a6"), 5)
     assert {c.exchange for c in components} >= {"ARCA", "CBOE"}
-    await asyncio.wait_for(ib.reqUserInfoAsync(), 5)  # ib_async keeps no white-branding id
+    await asyncio.wait_for(untyped.reqUserInfoAsync(), 5)  # ib_async keeps no white-branding id
     spy = Stock("SPY", "SMART", "USD")
     await ib.qualifyContractsAsync(spy)
     news = await ib.reqHistoricalNewsAsync(spy.conId, "BZ", "", "", 10)
@@ -187,7 +196,7 @@ async def test_requests_around_market_data_are_answered(sim: SimServer, ib: IB) 
     # 321 (not simulated) arrives at once; ib_async files 321 as a warning and keeps waiting
     refused: list[int] = []
     ib.errorEvent += lambda _r, code, _m, _c: refused.append(code)
-    assert await _replies(ib, lambda: ib.client.reqHistogramData(99, spy, True, "1 week")) == 1
+    assert await _replies(ib, lambda: raw_client(ib).reqHistogramData(99, spy, True, "1 week")) == 1
     assert refused == [321]
     pnl = ib.reqPnL("DU1234567")
     await asyncio.sleep(0)
@@ -232,7 +241,7 @@ async def test_market_depth_shows_the_top_of_the_book(sim: SimServer, ib: IB, un
     ],
 )
 async def test_each_request_gets_a_reply(sim: SimServer, ib: IB, name: str) -> None:
-    c = ib.client
+    c = raw_client(ib)
     spy = Contract(conId=756733, symbol="SPY", secType="STK", exchange="SMART", currency="USD")
     sends: dict[str, Callable[[], object]] = {
         "exerciseOptions": lambda: c.exerciseOptions(77, spy, 1, 1, "DU1234567", 0),
@@ -257,7 +266,7 @@ async def test_each_request_gets_a_reply(sim: SimServer, ib: IB, name: str) -> N
 
 
 async def test_requests_tws_takes_silently_get_no_reply(sim: SimServer, ib: IB) -> None:
-    c = ib.client
+    c = raw_client(ib)
     for send in (
         lambda: c.reqNewsBulletins(True),
         lambda: c.setServerLogLevel(3),

@@ -151,7 +151,7 @@ def _live_scenario(path: Path) -> Path:
         {"expiry": expiry.isoformat(), "strike": strike, "right": "C", "side": "sell"},
         {"expiry": expiry.isoformat(), "strike": strike, "right": "P", "side": "buy"},
     ]
-    entry = {"id": "live", "kind": "conversion", "symbol": "SPY", "legs": legs}
+    entry: dict[str, object] = {"id": "live", "kind": "conversion", "symbol": "SPY", "legs": legs}
     entry |= {"start": "+30s", "duration_s": 60, "edge": 0.5}
     path.write_text(json.dumps({"fees": {"per_contract": 0.65}, "opportunities": [entry]}))
     return path

@@ -20,6 +20,7 @@ from ib_async import (
 
 from alc_data.ib.sim import SimClock, SimConfig, SimServer, parse_scenario
 from alc_data.ib.sim.bars import compute_bar
+from tests.support.ib_client import raw_client, record_wire
 
 pytestmark = pytest.mark.timeout(60)
 FROZEN_AT = datetime(2026, 11, 18, 16, 0, 5, tzinfo=UTC)  # a Wednesday, 11:00 New York
@@ -147,7 +148,7 @@ async def test_keep_up_to_date_history_streams_updates(
     assert bars[-1].date == FROZEN_AT.replace(second=0) + timedelta(minutes=1)
     errors: list[int] = []
     ib.errorEvent += lambda _r, code, _m, _c: errors.append(code)
-    ib.client.reqHistoricalData(
+    raw_client(ib).reqHistoricalData(
         77, spy, "20261118 10:00:00 US/Eastern", "1800 S", "1 min", "MIDPOINT", 1, 2, True, []
     )
     await until(lambda: 321 in errors)  # an end date with keepUpToDate is refused
@@ -174,9 +175,7 @@ async def test_a_bid_that_goes_away_reaches_the_client_as_ibs_minus_one(until: U
         await ib.connectAsync("127.0.0.1", server.port, clientId=1)
         near = Option("SPY", "20261118", 588.0, "C", "SMART")
         await ib.qualifyContractsAsync(near)
-        wire: list[list[str]] = []
-        interpret = ib.client.decoder.interpret
-        ib.client.decoder.interpret = lambda fields: (wire.append(list(fields)), interpret(fields))
+        wire = record_wire(ib)
         ticker = ib.reqMktData(near)
         await until(lambda: ticker.bid > 0)  # planted: bid inside the window
         server.clock.freeze(start + timedelta(seconds=200))

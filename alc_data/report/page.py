@@ -97,6 +97,7 @@ def chart(fig: go.Figure, chart_id: str) -> str:
         include_plotlyjs=False,
         div_id=chart_id,
         config={"displaylogo": False, "responsive": True},
+        default_height=f"{fig.layout.height or 400}px",
     )
     return f'<div class="chart" data-chart="{escape(chart_id)}">{html}</div>'
 
@@ -111,7 +112,7 @@ def _section(
     data = u.get(key, u)
     fig = draw(data)
     chart_id = f"{key}-{u['symbol']}"
-    body = chart(fig, chart_id) if fig is not None else empty(str(data.get("empty")))
+    body = chart(fig, f"chart-{chart_id}") if fig is not None else empty(str(data.get("empty")))
     return f'<section id="{escape(chart_id)}"><h3>{escape(title)}</h3>{body}{extra}</section>'
 
 

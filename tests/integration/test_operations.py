@@ -140,10 +140,11 @@ def test_report_html_is_one_offline_page_with_plotly(
     assert spy["symbol"] == "SPY"
     (held,) = report["holdings"]["rows"]
     assert held["option_ticks"] == 120  # the recent ticks only
-    assert sum(c["quoted"] for c in spy["coverage"]["rows"]) == 2 * 30  # 2 contracts x 30 min
+    minutes = {(RECENT + timedelta(seconds=30 * i)).replace(second=0) for i in range(60)}
+    assert sum(c["quoted"] for c in spy["coverage"]["rows"]) == 2 * len(minutes)  # sampled
     assert spy["scans"]["by_day"][0]["strategy_type"] == "SFR"
     html = out.read_text()
     # Self-contained: plotly.js inlined, no script or stylesheet fetched when opened.
     assert "<script src" not in html and "<link" not in html
-    assert 'id="coverage-SPY"' in html and "Plotly.newPlot" in html
+    assert 'id="chart-coverage-SPY"' in html and "Plotly.newPlot" in html
     assert len(html.encode()) < 6_000_000

@@ -27,11 +27,14 @@ def coverage_figure(section: dict[str, Any]) -> go.Figure | None:
     for r in section["rows"]:
         by_expiry[r["expiry"]].append(r)
     expiries = sorted(by_expiry)
+    # Each facet as tall as its strikes need (a one-strike expiry is a thin band).
+    heights = [max(60, 16 * len({r["strike"] for r in by_expiry[e]})) for e in expiries]
     fig = make_subplots(
         rows=len(expiries),
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.04,
+        vertical_spacing=min(0.04, 0.5 / len(expiries)),
+        row_heights=heights,
         subplot_titles=[f"expiry {e}" for e in expiries],
     )
     for i, expiry in enumerate(expiries, start=1):
@@ -57,7 +60,7 @@ def coverage_figure(section: dict[str, Any]) -> go.Figure | None:
         fig.update_yaxes(title_text="strike", type="category", row=i, col=1)
     fig.update_xaxes(type="category", nticks=12)
     fig.update_layout(
-        height=max(320, 40 + 230 * len(expiries)),
+        height=max(320, 120 + sum(heights) + 30 * len(expiries)),
         **_LAYOUT,
         title=f"Share of sampled minutes with a two-sided quote "
         f"({section['bucket_minutes']:g}-minute columns)",

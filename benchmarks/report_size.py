@@ -18,11 +18,11 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from _common import SESSION_OPEN, open_database, report, trading_days
 from plotly.offline import get_plotlyjs
 from sqlalchemy import text
 
 from alc_data.report import build_report, render_html
-from benchmarks._common import SESSION_OPEN, open_database, report, trading_days
 
 _SEED = """
 WITH c AS (

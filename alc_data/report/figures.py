@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -170,15 +171,10 @@ def price_figure(section: dict[str, Any]) -> go.Figure | None:
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in section["path"]:
         series[r["series"]].append(r)
+    step = timedelta(minutes=section.get("bucket_minutes", 1))
     for name, points in sorted(series.items()):
-        fig.add_trace(
-            go.Scatter(
-                x=[p["bucket"] for p in points],
-                y=[p["price"] for p in points],
-                mode="lines",
-                name=name,
-            )
-        )
+        xs, ys = broken_line([(p["bucket"], p["price"]) for p in points], 2 * step)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name, connectgaps=False))
     shapes = [
         (w["start"], w["end"], _WINDOW_COLOURS.get(w["kind"], "rgba(0,0,0,0.1)"))
         for w in section["windows"]
@@ -195,6 +191,25 @@ def price_figure(section: dict[str, Any]) -> go.Figure | None:
         **_LAYOUT,
     )
     return fig
+
+
+def broken_line(
+    points: list[tuple[str, float | None]], longer_than: timedelta
+) -> tuple[list[str | None], list[float | None]]:
+    """x and y with a break (None) wherever consecutive points are further apart than
+    ``longer_than``: no line drawn across a night or a pause in collection."""
+    xs: list[str | None] = []
+    ys: list[float | None] = []
+    previous: datetime | None = None
+    for x, y in points:
+        at = datetime.fromisoformat(x)
+        if previous is not None and at - previous > longer_than:
+            xs.append(None)
+            ys.append(None)
+        xs.append(x)
+        ys.append(y)
+        previous = at
+    return xs, ys
 
 
 def stacked_bars(rows: list[dict[str, Any]], x: str, group: str, y: str, title: str) -> go.Figure:

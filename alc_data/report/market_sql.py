@@ -128,6 +128,7 @@ async def price_path(
             for a, b in gaps
         ],
         "gap_seconds": gap_seconds,
+        "bucket_minutes": window.path_bucket.total_seconds() / 60,
         "empty": None if path else "no stock ticks or TRADES/MIDPOINT stock bars in the window",
         "gaps_empty": None if gaps else f"no in-session gaps longer than {gap_seconds:g} s",
     }

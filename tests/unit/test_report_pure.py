@@ -96,3 +96,11 @@ def test_empty_sections_draw_no_figure() -> None:
     assert figures.price_figure({"path": [], "windows": [], "gaps": []}) is None
     assert figures.findings_figure({"rows": []}) is None
     assert figures.scans_figure({"by_day": []}) is None
+
+
+def test_the_price_line_breaks_across_pauses() -> None:
+    points = [(_t(m).isoformat(), 100.0 + m) for m in (0, 1, 2, 60, 61)]
+    xs, ys = figures.broken_line(points, timedelta(minutes=2))
+    assert ys == [100.0, 101.0, 102.0, None, 160.0, 161.0]
+    assert xs[3] is None and xs[4] == _t(60).isoformat()
+    assert figures.broken_line(points[:3], timedelta(minutes=2))[1] == [100.0, 101.0, 102.0]

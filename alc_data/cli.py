@@ -29,7 +29,8 @@ from alc_data.db import migrate
 from alc_data.db.maintenance import maintain
 from alc_data.db.status import database_status, render_status
 from alc_data.errors import AlcDataError, ConfigError
-from alc_data.report import build_report, data_stats, render_html, render_stats
+from alc_data.report import build_report, data_stats, render_stats
+from alc_data.report.output import parse_instant, write_report
 
 log = logging.getLogger("alc_data")
 
@@ -158,16 +159,19 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
                 conn,
                 hours=args.hours,
                 gap_seconds=gap,
+                start=args.start,
+                end=args.end,
+                symbol=args.symbol,
                 source=args.source,
                 default_source=settings.database.default_source,
             ),
         )
     )
     if args.html:
-        args.html.write_text(render_html(report), encoding="utf-8")
+        write_report(report, args.html, open_browser=args.open)
     where = f"wrote {args.html}" if args.html else "no --html path given"
     _emit(args, report, f"{where}: {report['stats']['totals']['option_ticks']} option ticks, "
-          f"window {args.hours:g} h")  # fmt: skip
+          f"window {report['window']['hours']:g} h")  # fmt: skip
     return 0
 
 
@@ -317,6 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--html", type=Path, help="write the report to this HTML file")
     report.add_argument("--hours", type=float, default=168, help="window in hours (168)")
     report.add_argument("--source", help="the data source shown (default: the only one)")
+    report.add_argument("--symbol", type=str.upper, help="one underlying (default: all)")
+    report.add_argument("--start", type=parse_instant, help="window start (ISO date or time, UTC)")
+    report.add_argument("--end", type=parse_instant, help="window end (default: now)")
+    report.add_argument("--open", action="store_true", help="open the page in a browser")
     report.set_defaults(handler=report_command)
     for sub in (stats, report):
         _add_json(sub)

@@ -4,7 +4,8 @@ Steps: the demo's own database (``alc_demo`` on the embedded PostgreSQL under th
 directory, or on the configured server, or ``--database-url``: :mod:`alc_data.demo_database`;
 never the database ``collect`` and ``load-history`` use) is migrated; the IB simulator starts
 on a free port; the real ib_async client connects; the collector streams live quotes for a
-short while; the loader fetches recent history; the quality check runs; a summary is printed.
+short while; the loader fetches recent history; the quality check runs; the HTML report is
+written (``demo-report.html`` in the data directory); a summary is printed.
 Every row is recorded with the ``simulator`` source. A second run reuses the demo database
 (history already loaded is not requested again); ``--reset`` starts afresh. Ctrl-C stops at
 any point: the collector flushes what it accepted, and everything opened is closed.
@@ -17,7 +18,8 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import URL
@@ -33,6 +35,8 @@ from alc_data.demo_database import demo_url
 from alc_data.ib.connect import connect_ib
 from alc_data.ib.sim import SimConfig, SimServer
 from alc_data.loader import HistoricalDataLoader, LoaderConfig
+from alc_data.report import build_report
+from alc_data.report.output import write_report
 from alc_data.repositories import Repositories
 from alc_data.validation import DataValidator
 
@@ -75,6 +79,8 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say) -> dict[s
         summary["quality"] = await DataValidator(db).run_quality_check(hours_back=1)
         summary["snapshot"] = await _snapshot(db, options.symbols[0], now)
         summary["stats"] = await _counts(db)
+        summary["report"] = str(await _report(db, settings, summary["history"], now))
+        say(f"report     {summary['report']}")
     summary["psql"] = _psql_hint(url, settings, options)
     return summary
 
@@ -160,6 +166,21 @@ async def _snapshot(db: Database, symbol: str, as_of: datetime) -> dict[str, Any
     }
 
 
+async def _report(db: Database, settings: Settings, history: dict[str, Any], now: datetime) -> Path:
+    """The HTML report over the history loaded and the live collection, in the data dir."""
+    first = date.fromisoformat(history["start_date"])
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    async with db.connect() as conn:
+        report = await build_report(
+            conn,
+            start=start,
+            end=now + timedelta(seconds=1),
+            gap_seconds=settings.validation.gap_seconds,
+            default_source=settings.database.default_source,
+        )
+    return write_report(report, settings.database.data_dir / "demo-report.html")
+
+
 async def _counts(db: Database) -> dict[str, int]:
     from sqlalchemy import text
 
@@ -211,6 +232,7 @@ def render_summary(summary: dict[str, Any]) -> str:
             f"{_fmt(quote['delta'])}  iv {_fmt(quote['iv'])}"
         )
     lines += [
+        f"report     {summary['report']}  (open it in a browser)",
         f"data       {summary['database']}",
         f"query      {summary['psql']}",
         "           e.g. SELECT * FROM market_data_1min ORDER BY bucket DESC LIMIT 10;",

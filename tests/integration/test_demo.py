@@ -48,6 +48,10 @@ def _check_summary(summary: dict) -> None:  # type: ignore[type-arg]
     snapshot = summary["snapshot"]
     assert snapshot["symbol"] == "SPY" and snapshot["underlying"] is not None
     assert snapshot["quotes"] and all(q["bid"] <= q["ask"] for q in snapshot["quotes"])
+    report = Path(summary["report"])  # the demo writes the HTML report and says where
+    assert report.name == "demo-report.html"
+    html = report.read_text(encoding="utf-8")
+    assert 'id="chart-coverage-SPY"' in html and 'id="chart-price_path-SPY"' in html
 
 
 @pytest.fixture

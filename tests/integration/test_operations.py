@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -132,31 +131,20 @@ def test_stats(seeded: tuple[URL, Engine], capsys: pytest.CaptureFixture[str]) -
     assert "SPY" in out and "coverage 100.0%" in out
 
 
-class _Structure(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-
-def test_report_html_is_self_contained_with_plots(
+def test_report_html_is_one_offline_page_with_plotly(
     seeded: tuple[URL, Engine], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     out = tmp_path / "report.html"
-    report = _json(capsys, "report", "--html", str(out), "--hours", "24")
-    assert sum(c["ticks"] for c in report["coverage"]) == 120  # the recent ticks only
-    assert sum(b["rows"] for b in report["spread_histogram"]) == 120
-    assert report["opportunities"][0]["strategy_type"] == "SFR"
+    report = _json(capsys, "report", "--html", str(out), "--hours", "24", "--symbol", "spy")
+    (spy,) = report["underlyings"]
+    assert spy["symbol"] == "SPY"
+    (held,) = report["holdings"]["rows"]
+    assert held["option_ticks"] == 120  # the recent ticks only
+    minutes = {(RECENT + timedelta(seconds=30 * i)).replace(second=0) for i in range(60)}
+    assert sum(c["quoted"] for c in spy["coverage"]["rows"]) == 2 * len(minutes)  # sampled
+    assert spy["scans"]["by_day"][0]["strategy_type"] == "SFR"
     html = out.read_text()
-    parser = _Structure()
-    parser.feed(html)
-    tags = [t for t, _ in parser.tags]
-    assert tags.count("svg") == 4
-    assert "polyline" in tags and "rect" in tags
-    sections = {a.get("id") for t, a in parser.tags if t == "section"}
-    assert {"coverage", "spreads", "gaps", "opportunities"} <= sections
-    # Self-contained: nothing fetched when opened.
-    assert not [a for t, a in parser.tags if t in ("script", "link", "img")]
-    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    # Self-contained: plotly.js inlined, no script or stylesheet fetched when opened.
+    assert "<script src" not in html and "<link" not in html
+    assert 'id="chart-coverage-SPY"' in html and "Plotly.newPlot" in html
+    assert len(html.encode()) < 6_000_000

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import adbc_driver_postgresql.dbapi as adbc
@@ -78,7 +78,7 @@ class ArrowConnection:
             self._conn.rollback()
             return False
 
-    def stream(self, sql: str, *, batch_rows: int = FETCH_ROWS) -> Iterator[pa.RecordBatch]:
+    def stream(self, sql: str, *, batch_rows: int = FETCH_ROWS) -> Generator[pa.RecordBatch]:
         """The result of ``sql`` as record batches, in the query's order.
 
         Raises:

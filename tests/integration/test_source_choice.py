@@ -209,7 +209,7 @@ async def test_writers_with_and_without_a_source_share_connections(
                 await writer.put(OptionTick(contract.id, T0, 1.0, 1.1))
             assert writer.counts.last_error is None and writer.counts.rejected == 0
         async with db.engine.connect() as conn:
-            by_source = dict(
+            by_source: dict[int, int] = dict(
                 (await conn.execute(
                     text("SELECT source_id, count(*) FROM market_data_ticks GROUP BY 1")
                 )).all()

@@ -31,7 +31,12 @@ def test_window_symbol_source_and_open(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     opened: list[str] = []
-    monkeypatch.setattr(webbrowser, "open", lambda uri: opened.append(uri) or True)
+
+    def record(uri: str) -> bool:
+        opened.append(uri)
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", record)
     out = tmp_path / "sub" / "xyz.html"
     argv = ["report", "--html", str(out), "--symbol", "xyz", "--start", "2026-11-17T14:00",
             "--end", "2026-11-17T17:00+00:00", "--source", "sim-b", "--open", "--json"]  # fmt: skip

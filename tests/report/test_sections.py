@@ -26,7 +26,8 @@ async def known(clean_db: AsyncEngine) -> tuple[AsyncEngine, dict[str, Any], dic
 def _xyz(report: dict[str, Any]) -> dict[str, Any]:
     (u,) = report["underlyings"]
     assert u["symbol"] == "XYZ"
-    return u
+    section: dict[str, Any] = u
+    return section
 
 
 async def test_holdings_per_source_equal_sql_counts(known: Any) -> None:

@@ -99,7 +99,9 @@ def test_empty_sections_draw_no_figure() -> None:
 
 
 def test_the_price_line_breaks_across_pauses() -> None:
-    points = [(_t(m).isoformat(), 100.0 + m) for m in (0, 1, 2, 60, 61)]
+    points: list[tuple[str, float | None]] = [
+        (_t(m).isoformat(), 100.0 + m) for m in (0, 1, 2, 60, 61)
+    ]
     xs, ys = figures.broken_line(points, timedelta(minutes=2))
     assert ys == [100.0, 101.0, 102.0, None, 160.0, 161.0]
     assert xs[3] is None and xs[4] == _t(60).isoformat()

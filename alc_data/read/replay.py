@@ -92,7 +92,6 @@ class Replay:
         self._prefetch = prefetch
         self._queue_batches = queue_batches
         self._streams: SliceStreams | None = None
-        self._iter: Iterator[pa.RecordBatch] | None = None
 
     @property
     def underlying_id(self) -> int:
@@ -116,7 +115,7 @@ class Replay:
 
     def ticks(self) -> Iterator[pa.RecordBatch]:
         """Every option tick of the chain in ``[start, end)``, in time order."""
-        self._underlying_id = self.underlying_id  # resolved here, not in the day threads
+        self._underlying_id = self.underlying_id  # resolved here, not in the slice threads
         self._streams = SliceStreams(
             time_slices(self.start, self.end, self.slice), self._ticks_sql,
             connect=self._open, shared=self.reader.connection,

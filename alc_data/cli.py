@@ -54,7 +54,12 @@ def _where(url: URL) -> str:
 
 def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     url = _url(settings)
-    migrate.upgrade(url, args.revision)
+    migrate.upgrade(
+        url,
+        args.revision,
+        backend=settings.database.backend,
+        retention_days=settings.database.retention_days,
+    )
     status = asyncio.run(_status(url))
     _emit(
         args,
@@ -147,7 +152,16 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
     url = _url(settings)
     gap = settings.validation.gap_seconds
     report = asyncio.run(
-        _with_connection(url, lambda conn: build_report(conn, hours=args.hours, gap_seconds=gap))
+        _with_connection(
+            url,
+            lambda conn: build_report(
+                conn,
+                hours=args.hours,
+                gap_seconds=gap,
+                source=args.source,
+                default_source=settings.database.default_source,
+            ),
+        )
     )
     if args.html:
         args.html.write_text(render_html(report), encoding="utf-8")
@@ -189,6 +203,8 @@ def demo_command(args: argparse.Namespace, settings: Settings) -> int:
         history_days=args.days,
         max_contracts=args.max_contracts,
         seed=args.seed,
+        database_url=args.database_url,
+        reset=args.reset,
     )
     say = (lambda line: print(line, file=sys.stderr)) if args.json else print
     summary = asyncio.run(run_demo(settings, options, say))
@@ -286,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-contracts", type=int, default=40, help="options per symbol, nearest the money (40)"
     )
     demo.add_argument("--seed", type=int, default=1, help="simulator seed (1)")
+    demo.add_argument(
+        "--database-url",
+        help="the demo's database (default: alc_demo on the embedded or configured server, "
+        "never the database collect and load-history use)",
+    )
+    demo.add_argument("--reset", action="store_true", help="empty the demo's database first")
     demo.set_defaults(handler=demo_command)
     _add_json(demo)
 
@@ -294,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="quality report with plots (self-contained HTML)")
     report.add_argument("--html", type=Path, help="write the report to this HTML file")
     report.add_argument("--hours", type=float, default=168, help="window in hours (168)")
+    report.add_argument("--source", help="the data source shown (default: the only one)")
     report.set_defaults(handler=report_command)
     for sub in (stats, report):
         _add_json(sub)

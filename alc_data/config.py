@@ -10,13 +10,14 @@ a log line or an error message.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -33,6 +34,10 @@ class Backend(StrEnum):
     AUTO = "auto"
     TIMESCALE = "timescale"
     POSTGRES = "postgres"
+
+
+#: False while :func:`default_settings` builds: the sections then read no environment.
+_READ_ENVIRONMENT: ContextVar[bool] = ContextVar("alc_data_read_environment", default=True)
 
 
 class _Section(BaseSettings):
@@ -52,6 +57,19 @@ class _Section(BaseSettings):
         validate_by_name=False,
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if not _READ_ENVIRONMENT.get():  # default_settings(): the documented defaults only
+            return (init_settings,)
+        return (init_settings, env_settings, dotenv_settings, file_secret_settings)
+
 
 class DatabaseSettings(_Section):
     """Where the data lives. With neither ``ALC_DATABASE_URL`` nor ``DB_HOST``, the embedded
@@ -65,6 +83,14 @@ class DatabaseSettings(_Section):
     password: SecretStr | None = Field(None, alias="DB_PASSWORD")
     backend: Backend = Field(Backend.AUTO, alias="ALC_BACKEND")
     retention_days: int | None = Field(None, alias="ALC_RETENTION_DAYS", gt=0)
+    #: The source reads use when several hold data for what is asked (a ``data_sources``
+    #: name); unset: such a read raises :class:`~alc_data.errors.AmbiguousSourceError`.
+    default_source: str | None = Field(None, alias="ALC_DEFAULT_SOURCE", min_length=1)
+    #: The database ``alc-data demo`` uses on the embedded or configured server (never the
+    #: configured database itself).
+    demo_database: str = Field(
+        "alc_demo", alias="ALC_DEMO_DATABASE", min_length=1, max_length=63, pattern=r"^\w+$"
+    )
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("alc-data")), alias="ALC_DATA_DIR"
     )
@@ -202,7 +228,9 @@ def setting_names() -> frozenset[str]:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read the settings from the environment.
+    """Read the settings from the environment (the command line's and
+    :meth:`~alc_data.db.database.Database.from_settings`'s one explicit step; library
+    constructors never call it).
 
     Args:
         **overrides: values by environment name (``DB_HOST="db"``), taking precedence over the
@@ -212,6 +240,24 @@ def load_settings(**overrides: Any) -> Settings:
         ConfigError: one or more values are invalid, or an override names no setting; the
             message names each variable.
     """
+    return _build(overrides)
+
+
+def default_settings(**overrides: Any) -> Settings:
+    """The documented defaults (and ``overrides``, by environment name), never reading the
+    environment: what a library object uses when its caller passes no Settings.
+
+    Raises:
+        ConfigError: as :func:`load_settings`.
+    """
+    token = _READ_ENVIRONMENT.set(False)
+    try:
+        return _build(overrides)
+    finally:
+        _READ_ENVIRONMENT.reset(token)
+
+
+def _build(overrides: dict[str, Any]) -> Settings:
     unknown = sorted(set(overrides) - setting_names())
     if unknown:
         raise ConfigError(

@@ -1,11 +1,13 @@
 """``alc-data demo``: the whole product on one machine, in a minute, with nothing but Python.
 
-Steps: the database (the embedded PostgreSQL under the data directory, or ``ALC_DATABASE_URL``)
-is migrated; the IB simulator starts on a free port; the real ib_async client connects; the
-collector streams live quotes for a short while; the loader fetches recent history; the quality
-check runs; a summary is printed. A second run reuses the database (history already loaded is
-not requested again). Ctrl-C stops at any point: the collector flushes what it accepted, and
-everything opened is closed.
+Steps: the demo's own database (``alc_demo`` on the embedded PostgreSQL under the data
+directory, or on the configured server, or ``--database-url``: :mod:`alc_data.demo_database`;
+never the database ``collect`` and ``load-history`` use) is migrated; the IB simulator starts
+on a free port; the real ib_async client connects; the collector streams live quotes for a
+short while; the loader fetches recent history; the quality check runs; a summary is printed.
+Every row is recorded with the ``simulator`` source. A second run reuses the demo database
+(history already loaded is not requested again); ``--reset`` starts afresh. Ctrl-C stops at
+any point: the collector flushes what it accepted, and everything opened is closed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from alc_data.config import Settings, redact_url
 from alc_data.db import migrate
 from alc_data.db.database import Database
 from alc_data.db.rollups import refresh_all
+from alc_data.demo_database import demo_url
 from alc_data.ib.connect import connect_ib
 from alc_data.ib.sim import SimConfig, SimServer
 from alc_data.loader import HistoricalDataLoader, LoaderConfig
@@ -47,13 +50,17 @@ class DemoOptions:
     #: Options per symbol, nearest the money (None: every contract in the bands).
     max_contracts: int | None = 40
     seed: int = 1
+    #: The demo's database when given (``--database-url``); else ``alc_demo`` (module doc).
+    database_url: str | None = None
+    #: Start afresh: the demo database is emptied first (``--reset``).
+    reset: bool = False
 
 
 async def run_demo(settings: Settings, options: DemoOptions, say: Say) -> dict[str, Any]:
     """Run every step; returns the summary (also what ``--json`` prints)."""
-    url = migrate.settings_url(settings)
-    say(f"database   {_where(url, settings)}")
-    await asyncio.to_thread(migrate.upgrade, url, "head")
+    url = await demo_url(settings, database_url=options.database_url, reset=options.reset)
+    say(f"database   {_where(url, settings, options)}")
+    await asyncio.to_thread(migrate.upgrade, url, "head", backend=settings.database.backend)
     summary: dict[str, Any] = {"database": redact_url(url)}
     async with Database.from_url(url, settings=settings) as db, _simulator(options) as sim:
         say(f"simulator  IB API on 127.0.0.1:{sim.port} (seed {options.seed})")
@@ -68,7 +75,7 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say) -> dict[s
         summary["quality"] = await DataValidator(db).run_quality_check(hours_back=1)
         summary["snapshot"] = await _snapshot(db, options.symbols[0], now)
         summary["stats"] = await _counts(db)
-    summary["psql"] = _psql_hint(url, settings)
+    summary["psql"] = _psql_hint(url, settings, options)
     return summary
 
 
@@ -162,18 +169,28 @@ async def _counts(db: Database) -> dict[str, int]:
         return {t: int(await conn.scalar(text(f"SELECT count(*) FROM {t}")) or 0) for t in tables}
 
 
-def _where(url: URL, settings: Settings) -> str:
-    if settings.database.is_configured:
+def _embedded(settings: Settings, options: DemoOptions) -> bool:
+    return options.database_url is None and not settings.database.is_configured
+
+
+def _where(url: URL, settings: Settings, options: DemoOptions) -> str:
+    if not _embedded(settings, options):
         return redact_url(url)
-    return f"embedded PostgreSQL in {settings.database.data_dir / 'pgdata'}"
+    return (
+        f"embedded PostgreSQL in {settings.database.data_dir / 'pgdata'}, "
+        f"database {url.database} (the demo's own)"
+    )
 
 
-def _psql_hint(url: URL, settings: Settings) -> str:
-    if settings.database.is_configured:
+def _psql_hint(url: URL, settings: Settings, options: DemoOptions) -> str:
+    if not _embedded(settings, options):
         # psql takes neither the driver nor asyncpg's options; the password it asks for
         plain = url.set(drivername="postgresql", password=None, query={})
         return f'psql "{redact_url(plain)}"'
-    return "alc-data db psql    (starts the embedded server and opens psql on it)"
+    return (
+        f"alc-data db psql -d {url.database}    "
+        "(starts the embedded server and opens psql on the demo's database)"
+    )
 
 
 def render_summary(summary: dict[str, Any]) -> str:

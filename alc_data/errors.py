@@ -36,8 +36,26 @@ class UnknownReferenceError(DataError):
     """A row refers to a contract or underlying that does not exist (SQLSTATE 23503)."""
 
 
+class AmbiguousSourceError(DataError):
+    """Several sources hold data for the instruments and window asked for, and neither the
+    read nor ``ALC_DEFAULT_SOURCE`` chose one; ``sources`` lists their names."""
+
+    def __init__(self, message: str, sources: list[str]) -> None:
+        super().__init__(message)
+        self.sources = sources
+
+
+class UnknownSourceError(DataError):
+    """A read named a source that ``data_sources`` does not hold."""
+
+
 class DuplicateError(DataError):
     """A unique key was violated (SQLSTATE 23505)."""
+
+
+class ScenarioError(DataError):
+    """A simulator scenario file is unreadable, or its planted opportunities cannot be planted
+    (unknown contract, legs that do not form the kind, entries that would interact)."""
 
 
 class SchemaError(AlcDataError):

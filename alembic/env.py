@@ -4,6 +4,9 @@ The URL comes from (first match): a connection handed in by alc-data itself
 (``config.attributes["connection"]``), ``config.attributes["url"]``, ``-x url=...``, then
 alc-data's Settings (``ALC_DATABASE_URL`` or ``DB_*``), and with nothing configured the embedded
 PostgreSQL. ``postgresql+asyncpg://`` and ``postgresql+psycopg://`` URLs both work.
+
+The revisions read the backend and the retention horizon from ``config.attributes`` only (see
+:func:`alc_data.db.migrate.resolve_revision_options`), never from the environment.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from alc_data.db.migrate import (
     migration_lock,
     refuse_data_loss,
     resolve_migration_url,
+    resolve_revision_options,
 )
 
 config = context.config
@@ -83,6 +87,7 @@ def _run_coroutine_to_end(url: str) -> None:
 
 
 def run_migrations_online() -> None:
+    resolve_revision_options(config)
     connection = config.attributes.get("connection")
     if connection is not None:
         _run(connection, owned=False)

@@ -26,6 +26,7 @@ import multiprocessing as mp
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,7 @@ async def _run(db: Database, *, lines: int, interval_ms: int, update: float, sec
     ib = IB()
     await ib.connectAsync("127.0.0.1", port, clientId=1, timeout=30)
     decode = [0.0]
-    handler = ib.client._onSocketHasData
+    handler: Callable[[bytes], None] = ib.client._onSocketHasData
 
     def timed(data: bytes) -> None:
         started = time.perf_counter()

@@ -16,6 +16,7 @@ import asyncio
 import random
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -56,7 +57,7 @@ async def existing(db: Database, ticks: int) -> list[int] | None:
         return [r[0] for r in await conn.fetch("SELECT id FROM option_chains ORDER BY id")]
 
 
-async def time_calls(db: Database, calls: list[object], runner: object) -> list[float]:
+async def time_calls(db: Database, calls: Sequence[object], runner: object) -> list[float]:
     out = []
     for arg in calls:
         async with db.session() as session:

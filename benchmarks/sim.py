@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 
-from ib_async import IB, Option, Stock, Ticker
+from ib_async import IB, Contract, Option, Stock, Ticker
 
 
 def _free_port() -> int:
@@ -46,7 +46,7 @@ async def _measure(port: int, contracts: int, seconds: float, runs: int) -> dict
     candidates = [Option("SPY", e, k, r, "SMART") for e in expiries for k in strikes for r in "CP"][
         :contracts
     ]
-    options = [c for c in await ib.qualifyContractsAsync(*candidates) if c]
+    options = [c for c in await ib.qualifyContractsAsync(*candidates) if isinstance(c, Contract)]
     for option in options:
         ib.reqMktData(option, "101,106")
     counts = {"ticks": 0, "greeks": 0, "tickers": 0}

@@ -35,6 +35,7 @@ DATA_TABLES = (
     "corporate_actions",
     "market_events",
     "history_requests",
+    "history_pacing_ledger",
     "backtest_runs",
     "option_chains",
     "underlying_securities",
@@ -99,6 +100,8 @@ async def clean_db(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     yield engine
     async with engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE"))
+        # Sources registered by the test (revision 0006 seeds legacy = 1, unspecified = 2).
+        await conn.execute(text("DELETE FROM data_sources WHERE id > 2"))
         partitions = await conn.execute(
             text(
                 "SELECT relname FROM pg_class "
@@ -112,3 +115,14 @@ async def clean_db(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 
 def pytest_configure(config: Any) -> None:
     os.environ.setdefault("ALC_DATA_DIR", tempfile.mkdtemp(prefix="alc-test-data-"))
+
+
+UNIT_DIR = Path(__file__).resolve().parent / "unit"
+
+
+def pytest_collection_modifyitems(config: Any, items: list[pytest.Item]) -> None:
+    """Tiers: tests under tests/unit are ``unit`` (no database, no network, no simulator: they
+    run in seconds with ``pytest -m unit``); every other test is ``integration``."""
+    for item in items:
+        tier = "unit" if UNIT_DIR in Path(item.path).parents else "integration"
+        item.add_marker(tier)

@@ -150,7 +150,9 @@ def run_collect(args: argparse.Namespace) -> int:
     """The ``collect`` command."""
     settings = load_settings()
     url = migrate.settings_url(settings)
-    if migrate.upgrade_if_empty(url):
+    if migrate.upgrade_if_empty(
+        url, backend=settings.database.backend, retention_days=settings.database.retention_days
+    ):
         print("alc-data: the database had no schema; migrated it to head", file=sys.stderr)
     stopping = _Stopping()
     try:

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from alc_data.capture.universe import RegisteredUniverse, register_universe
 from alc_data.collector.config import CollectorConfig
 from alc_data.collector.connection import ConnectionKeeper
 from alc_data.collector.dividends import DividendRecorder
@@ -40,11 +41,12 @@ from alc_data.collector.streams import Streams
 from alc_data.collector.supervision import Supervisor
 from alc_data.config import Settings
 from alc_data.db.database import Database
+from alc_data.db.sources import SourceSpec, register_source
 from alc_data.errors import AlcDataError, CollectorFailedError
 from alc_data.ib.codes import CONNECTIVITY
 from alc_data.ib.discovery import Universe
 from alc_data.ib.gateway import MarketDataGateway, as_gateway
-from alc_data.universe import RegisteredUniverse, register_universe
+from alc_data.ib.provenance import MARKET_DATA_TYPES, connection_source
 
 __all__ = ["OptionsDataCollector"]
 
@@ -59,7 +61,9 @@ class OptionsDataCollector:
         ib: a connected ib_async ``IB`` client (TWS, IB Gateway or the simulator), or any
             :class:`~alc_data.ib.gateway.MarketDataGateway`.
         config: a :class:`CollectorConfig`, :class:`~alc_data.Settings`, a dict of
-            :class:`CollectorConfig` fields, or None (the environment's settings).
+            :class:`CollectorConfig` fields over the database's Settings, or None (the
+            database's Settings: ``Database.from_settings()`` reads the environment,
+            ``Database.from_url()`` and a wrapped pool use the documented defaults).
     """
 
     def __init__(
@@ -70,7 +74,7 @@ class OptionsDataCollector:
     ) -> None:
         self.db = Database.coerce(db)
         self.ib: MarketDataGateway = as_gateway(ib)
-        self.config = _config(config)
+        self.config = _config(config, self.db.settings)
         self.run_id = uuid.uuid4()
         self.symbols: list[str] = []
         self.universes: dict[str, RegisteredUniverse] = {}
@@ -84,6 +88,9 @@ class OptionsDataCollector:
                                option_ticks=self.config.option_generic_ticks,
                                underlying_ticks=self.config.underlying_generic_ticks)  # fmt: skip
         self.sink: RowSink | None = None
+        #: Where this collector's rows are recorded as coming from (set when it starts).
+        self.source: SourceSpec | None = None
+        self.source_id: int | None = None
         self.dividends = DividendRecorder(self.db)
         self.keeper: ConnectionKeeper | None = None
         self.started_at: datetime | None = None
@@ -204,9 +211,12 @@ class OptionsDataCollector:
         self.waiting_spools = waiting_spools(self.config.spool_root(), exclude=directory)
         for waiting in self.waiting_spools:
             log.warning("a spool for another database is waiting: %s", waiting.describe())
+        self.source = connection_source(self.ib.accounts(), self.config.market_data_type)
+        self.source_id = await register_source(self.db.engine, self.source)
         self.sink = RowSink(self.db, spool, interval=self.config.interval,
                             batch_size=self.config.batch_size,
-                            write_timeout=self.config.write_timeout)  # fmt: skip
+                            write_timeout=self.config.write_timeout,
+                            source_id=self.source_id)  # fmt: skip
         self._sink_task = self.supervisor.spawn("collector-sink", self.sink.run)
         self.keeper = ConnectionKeeper(
             self.ib, self.db, run_id=self.run_id, on_reconnected=self._resubscribe,
@@ -346,12 +356,31 @@ class OptionsDataCollector:
             await self.sink.close(within=self._stop_within)
         if self.keeper is not None:
             await self.keeper.store_gaps()
+        await self._record_market_data_types()
         self._streaming.clear()
 
+    async def _record_market_data_types(self) -> None:
+        """Add the market-data types IB reported (message 58) to the source's details."""
+        if self.source is None or not self.sampler.market_data_types:
+            return
+        seen = sorted({MARKET_DATA_TYPES.get(t, str(t)) for t in self.sampler.market_data_types})
+        if self.sink is not None and self.sink.outage_since is not None:
+            log.warning("database unavailable: the market-data types seen (%s) are not recorded",
+                        seen)  # fmt: skip
+            return
+        spec = SourceSpec(self.source.name, self.source.kind, {"market_data_types_seen": seen})
+        within = self.config.write_timeout or self.db.settings.collection.write_timeout_seconds
+        try:  # bounded: a database that hangs must not hold up the stop
+            await asyncio.wait_for(register_source(self.db.engine, spec), timeout=within)
+        except (AlcDataError, TimeoutError) as exc:  # the rows are stored; only this detail
+            log.warning("could not record the market-data types seen (%s): %r", seen, exc)
 
-def _config(config: CollectorConfig | Settings | dict[str, Any] | None) -> CollectorConfig:
+
+def _config(
+    config: CollectorConfig | Settings | dict[str, Any] | None, settings: Settings
+) -> CollectorConfig:
     if isinstance(config, CollectorConfig):
         return config
     if isinstance(config, Settings):
         return CollectorConfig.from_settings(config)
-    return CollectorConfig.from_settings(None, **(config or {}))
+    return CollectorConfig.from_settings(settings, **(config or {}))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from alc_data.config import Settings, load_settings
+from alc_data.config import Settings, default_settings
 
 __all__ = ["CollectorConfig"]
 
@@ -73,9 +73,8 @@ class CollectorConfig:
     data_dir: Path | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, **overrides: Any) -> CollectorConfig:
-        """Defaults from Settings (the environment), then ``overrides``."""
-        settings = settings if settings is not None else load_settings()
+    def from_settings(cls, settings: Settings, **overrides: Any) -> CollectorConfig:
+        """Defaults from ``settings``, then ``overrides``."""
         c = settings.collection
         base = cls(
             interval_ms=c.interval_ms,
@@ -109,7 +108,7 @@ class CollectorConfig:
 
     def spool_root(self) -> Path:
         """The directory under which every database's default spools live."""
-        data_dir = self.data_dir or load_settings().database.data_dir
+        data_dir = self.data_dir or default_settings().database.data_dir
         return data_dir / "collector-spool"
 
     def spool_directory(self, client_id: int, database: str) -> Path:

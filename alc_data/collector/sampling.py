@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from alc_data.db.rows import OptionTick, StockTick
 from alc_data.ib.parse import option_tick, stock_tick, utc
-from alc_data.repositories.rows import OptionTick, StockTick
 
 __all__ = ["Instrument", "Sampler"]
 
@@ -73,6 +73,8 @@ class Sampler:
         self.instruments: dict[int, Instrument] = {}
         self.tickers: dict[int, Any] = {}
         self.rows_by_symbol: dict[str, dict[str, int]] = {}
+        #: The market-data types IB reported for the rows made (message 58, per ticker).
+        self.market_data_types: set[int] = set()
         self._dirty: set[int] = set()
         self._last: dict[int, tuple[Any, ...]] = {}
         self._last_time: dict[int, datetime] = {}
@@ -137,6 +139,7 @@ class Sampler:
 
     def _row(self, inst: Instrument, ticker: Any, wall: datetime) -> OptionTick | StockTick | None:
         at = utc(ticker.time, wall)
+        self.market_data_types.add(ticker.marketDataType)
         row: OptionTick | StockTick
         if inst.is_option:
             row = option_tick(ticker, inst.db_id, at, include_greeks=self.include_greeks)

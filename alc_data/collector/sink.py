@@ -99,9 +99,11 @@ class RowSink:
         batch_size: int,
         probe: float = 0.5,
         write_timeout: float | None = None,
+        source_id: int | None = None,
     ) -> None:
         self.db = db
         self.spool = spool
+        self.source_id = source_id
         self.interval = interval
         self.batch_size = batch_size
         self.probe = probe
@@ -126,7 +128,13 @@ class RowSink:
 
     def _table(self, target: CopyTarget) -> _Table:
         chunk_rows = self.db.settings.collection.copy_chunk_rows
-        copy = ChunkedCopy(self.db, target, chunk_rows=chunk_rows, write_timeout=self.write_timeout)
+        copy = ChunkedCopy(
+            self.db,
+            target,
+            chunk_rows=chunk_rows,
+            write_timeout=self.write_timeout,
+            source_id=self.source_id,
+        )
         return _Table(target.table, copy, target.columns)
 
     # producers --------------------------------------------------------------------------

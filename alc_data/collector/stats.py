@@ -22,6 +22,7 @@ Keys:
 - ``symbols``: per symbol ``contracts``, ``subscribed``, ``ticks``, ``stock_ticks``, ``spot``;
 - ``latency_ms_p50`` / ``latency_ms_p99`` (from receipt of an update to its commit),
   ``started_at``, ``uptime_seconds``, ``rediscoveries``, ``discovery_errors``;
+- ``source``: the ``data_sources`` name its rows are recorded under (``ib-paper``, ...);
 - ``waiting_spools``: spools under the data directory holding rows for *other* databases
   (``directory``, ``database``, ``rows``, ``bytes``), also logged at start.
 """
@@ -62,6 +63,7 @@ def build_stats(c: OptionsDataCollector) -> dict[str, Any]:
     stats["uptime_seconds"] = (
         round((datetime.now(UTC) - c.started_at).total_seconds(), 3) if c.started_at else 0.0
     )
+    stats["source"] = c.source.name if c.source is not None else None
     stats["rediscoveries"] = c.rediscoveries
     stats["dividends_stored"] = c.dividends.stored
     stats["discovery_errors"] = dict(c.discovery_errors)

@@ -28,7 +28,14 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
-from alc_data.config import Backend, Settings, load_settings, redact_url, with_driver
+from alc_data.config import (
+    Backend,
+    Settings,
+    default_settings,
+    load_settings,
+    redact_url,
+    with_driver,
+)
 from alc_data.db.translate import translating
 from alc_data.errors import AlcDataError
 
@@ -94,8 +101,10 @@ class Database:
         settings: Settings | None = None,
     ) -> None:
         self.engine = engine
-        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self.settings = settings if settings is not None else load_settings()
+        self.settings = settings if settings is not None else default_settings()
+        # Reads that choose a source find the configured default here (source_choice).
+        default_source = {"alc_default_source": self.settings.database.default_source}
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False, info=default_source)
         self._url = url
         self._pool = pool
         self._owns_pool = False
@@ -120,7 +129,11 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **engine_kw: Any) -> Self:
-        """The configured database, or the embedded PostgreSQL when none is configured."""
+        """The configured database, or the embedded PostgreSQL when none is configured.
+
+        The one explicit opt-in to the environment for strategy code: ``settings`` defaults to
+        :func:`~alc_data.config.load_settings` (every other constructor defaults to the
+        documented defaults and never reads the environment)."""
         from alc_data.db.migrate import settings_url
 
         settings = settings if settings is not None else load_settings()

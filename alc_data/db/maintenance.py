@@ -2,7 +2,8 @@
 
 On plain PostgreSQL this is the whole of the database's upkeep, run from cron or a timer:
 
-- partitions: the next ``ahead_days`` days of tick partitions, and the current and next month
+- partitions: tick partitions from yesterday to ``ahead_days`` ahead (so that a raw
+  ``INSERT`` of today's rows always finds one), and the current and next month
   of bar and rollup partitions, so writers rarely have to create one on the fly;
 - rollups: ``market_data_1min`` / ``market_data_5min`` / ``stock_data_1min`` recomputed over
   ``[now - refresh_hours, now)`` (plus whatever window a caller asks for);
@@ -77,7 +78,11 @@ async def _create_ahead(engine: AsyncEngine, now: datetime, ahead_days: int) -> 
         for spec in TICK_TABLES:
             created[spec.name] = await conn.scalar(
                 text("SELECT create_partition_range(:t, :a, :b)"),
-                {"t": spec.name, "a": now, "b": now + timedelta(days=ahead_days)},
+                {
+                    "t": spec.name,
+                    "a": now - timedelta(days=1),
+                    "b": now + timedelta(days=ahead_days),
+                },
             )
         for spec in BAR_TABLES + ROLLUP_TABLES:
             created[spec.name] = await conn.scalar(

@@ -27,11 +27,12 @@ from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from alc_data.config import Settings, load_settings, with_driver
+from alc_data.config import Backend, Settings, load_settings, with_driver
 from alc_data.db.timeseries import ROLLUPS
 from alc_data.db.translate import is_connection_failure
 from alc_data.errors import (
     AlcDataError,
+    ConfigError,
     DatabaseUnavailableError,
     DataLossRefusedError,
     SchemaError,
@@ -91,12 +92,47 @@ def resolve_migration_url(cfg: Config) -> str:
 
 def context_x_url(cfg: Config) -> str | None:
     """``alembic -x url=...`` if given."""
+    return _x_arguments(cfg).get("url") or None
+
+
+def _x_arguments(cfg: Config) -> dict[str, str]:
     xargs = cfg.cmd_opts.x if cfg.cmd_opts is not None and cfg.cmd_opts.x else []
-    for arg in xargs:
-        key, _, value = arg.partition("=")
-        if key == "url" and value:
-            return str(value)
-    return None
+    return {key: value for key, _, value in (str(arg).partition("=") for arg in xargs)}
+
+
+def resolve_revision_options(cfg: Config) -> None:
+    """Settle what the revisions read from ``cfg.attributes``: ``backend`` (auto, postgres,
+    timescale) and ``retention_days`` (an int, or None to keep everything).
+
+    Revisions never read the environment. A caller of :func:`upgrade` passes both (alc-data's
+    command line passes its Settings); ``alembic -x backend=... -x retention_days=...`` sets them
+    on the Alembic command line, where, for what is still unset, the Alembic command line's own
+    configuration is the documented environment (``ALC_BACKEND``, ``ALC_RETENTION_DAYS``).
+    Unset otherwise: ``auto`` and no retention.
+
+    Raises:
+        ConfigError: a ``-x`` value that is not a backend or a positive number of days.
+    """
+    attrs = cfg.attributes
+    xargs = _x_arguments(cfg)
+    if "backend" in xargs:
+        attrs.setdefault("backend", xargs["backend"])
+    if "retention_days" in xargs:
+        raw = xargs["retention_days"]
+        if not raw.isdigit() or int(raw) <= 0:
+            raise ConfigError(f"-x retention_days must be a positive integer, not {raw!r}")
+        attrs.setdefault("retention_days", int(raw))
+    if cfg.cmd_opts is not None and not {"backend", "retention_days"} <= attrs.keys():
+        settings = load_settings()
+        attrs.setdefault("backend", settings.database.backend.value)
+        attrs.setdefault("retention_days", settings.database.retention_days)
+    attrs.setdefault("backend", Backend.AUTO.value)
+    attrs.setdefault("retention_days", None)
+    try:
+        Backend(attrs["backend"])
+    except ValueError:
+        choices = ", ".join(b.value for b in Backend)
+        raise ConfigError(f"backend must be one of {choices}, not {attrs['backend']!r}") from None
 
 
 #: The session-level advisory lock that serializes migrations of one database ("alc-data").
@@ -191,9 +227,10 @@ def refuse_data_loss(
     """Refuse a downgrade that would delete stored rows, unless asked explicitly.
 
     A revision whose downgrade deletes rows says so with ``DROPS_DATA`` (tables whose rows
-    go) and ``INVALIDATES`` (tables whose rows would then describe data that is gone, such as
-    the loader's progress); with ``drop_data`` the latter are emptied in the same
-    transaction as the downgrade step.
+    go), or with a function ``rows_lost(connection) -> {table: rows}`` when only some rows
+    go (those that would collide under the older keys); ``INVALIDATES`` names tables whose
+    rows would then describe data that is gone, such as the loader's progress: with
+    ``drop_data`` they are emptied in the same transaction as the downgrade step.
 
     ``owned``: the caller's transaction may be committed (the reads here end it, so that
     Alembic owns the transactions that follow).
@@ -204,6 +241,14 @@ def refuse_data_loss(
     steps = downgraded_revisions(connection, cfg, destination) if destination else []
     tables = [t for r in steps for t in getattr(r.module, "DROPS_DATA", ())]
     counts = {t: _row_count(connection, t) for t in tables}
+    for step in steps:
+        # A revision whose downgrade deletes only some rows (those that no longer fit the
+        # older keys) counts them itself; steps already counted whole tables take precedence.
+        rows_lost = getattr(step.module, "rows_lost", None)
+        if rows_lost is None or any(counts.get(t) for t in tables):
+            continue
+        for table, n in rows_lost(connection).items():
+            counts[f"{table} (of a second source for the same key)"] = n
     if owned and connection.in_transaction():
         connection.commit()
     stored = {t: n for t, n in counts.items() if n}
@@ -290,15 +335,25 @@ def include_name_filter(connection: Connection) -> Callable[[str | None, str, An
     return include_name
 
 
-def upgrade(url: URL | str, revision: str = "head", *, backend: str | None = None) -> None:
-    """``alembic upgrade`` against ``url``; ``backend`` overrides ``ALC_BACKEND``.
+def upgrade(
+    url: URL | str,
+    revision: str = "head",
+    *,
+    backend: Backend | str = Backend.AUTO,
+    retention_days: int | None = None,
+) -> None:
+    """``alembic upgrade`` against ``url``.
+
+    Args:
+        backend: the storage backend to build (``auto``: TimescaleDB when it can be used).
+        retention_days: the TimescaleDB retention policy's horizon (None keeps everything).
 
     Raises:
         SchemaError: Alembic refused (unknown revision, ...).
     """
     cfg = alembic_config(url)
-    if backend is not None:
-        cfg.attributes["backend"] = backend
+    cfg.attributes["backend"] = Backend(backend).value
+    cfg.attributes["retention_days"] = retention_days
     try:
         command.upgrade(cfg, revision)
     except CommandError as exc:
@@ -368,9 +423,11 @@ def database_revision(url: URL | str) -> str | None:
         return pool.submit(asyncio.run, read()).result()
 
 
-def upgrade_if_empty(url: URL | str) -> bool:
+def upgrade_if_empty(
+    url: URL | str, *, backend: Backend | str = Backend.AUTO, retention_days: int | None = None
+) -> bool:
     """Migrate to head a database that has no schema yet; True when it did."""
     if database_revision(url) is not None:
         return False
-    upgrade(url, "head")
+    upgrade(url, "head", backend=backend, retention_days=retention_days)
     return True

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -31,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import conv
 
 from alc_data.db.base import Base, UTCDateTime
 
@@ -43,6 +45,46 @@ def _created() -> Mapped[datetime]:
 
 def _identity() -> Mapped[int]:
     return mapped_column(BigInteger, Identity(always=False), primary_key=True)
+
+
+#: ``data_sources.id`` of rows written without naming a source (the columns' default).
+UNSPECIFIED_SOURCE_ID = 2
+
+
+def _source_key() -> Mapped[int]:
+    """``source_id`` as part of a time-series key (no foreign key: see revision 0006)."""
+    return mapped_column(SmallInteger, primary_key=True, server_default=str(UNSPECIFIED_SOURCE_ID))
+
+
+def _source_ref() -> Mapped[int]:
+    return mapped_column(
+        SmallInteger, ForeignKey("data_sources.id"), server_default=str(UNSPECIFIED_SOURCE_ID)
+    )
+
+
+class DataSource(Base):
+    """Where rows came from: a broker account type, the simulator, a vendor dataset, a user.
+
+    ``kind`` is ``broker``, ``simulator``, ``vendor``, ``user`` or ``unknown`` (only the
+    ``legacy`` source: rows stored before provenance was recorded). ``details`` holds what
+    identifies the source further (account type, market-data types, vendor dataset).
+    """
+
+    __tablename__ = "data_sources"
+    __table_args__ = (
+        UniqueConstraint("name"),
+        CheckConstraint(
+            "kind IN ('broker', 'simulator', 'vendor', 'user', 'unknown')", name="kind"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(SmallInteger, Identity(always=False), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    first_written: Mapped[datetime | None]
+    last_written: Mapped[datetime | None]
+    created_at: Mapped[datetime] = _created()
 
 
 class UnderlyingSecurity(Base):
@@ -124,7 +166,7 @@ class OptionContract(Base):
 
 
 class MarketDataTick(Base):
-    """One option quote; primary key ``(contract_id, time)``, partitioned by day."""
+    """One option quote; primary key ``(contract_id, source_id, time)``, partitioned by day."""
 
     __tablename__ = "market_data_ticks"
     __table_args__ = (
@@ -134,6 +176,7 @@ class MarketDataTick(Base):
     )
 
     contract_id: Mapped[int] = mapped_column(ForeignKey("option_chains.id"), primary_key=True)
+    source_id: Mapped[int] = _source_key()
     time: Mapped[datetime] = mapped_column(primary_key=True)
     bid_price: Mapped[float | None]
     ask_price: Mapped[float | None]
@@ -160,7 +203,7 @@ class MarketDataTick(Base):
 
 
 class StockDataTick(Base):
-    """One quote or trade of an underlying; primary key ``(underlying_id, time)``."""
+    """One quote or trade of an underlying; primary key ``(underlying_id, source_id, time)``."""
 
     __tablename__ = "stock_data_ticks"
     __table_args__ = (
@@ -172,6 +215,7 @@ class StockDataTick(Base):
     underlying_id: Mapped[int] = mapped_column(
         ForeignKey("underlying_securities.id"), primary_key=True
     )
+    source_id: Mapped[int] = _source_key()
     time: Mapped[datetime] = mapped_column(primary_key=True)
     price: Mapped[float | None]
     bid_price: Mapped[float | None]
@@ -189,6 +233,7 @@ class OptionBar(Base):
     __tablename__ = "option_bars"
 
     contract_id: Mapped[int] = mapped_column(ForeignKey("option_chains.id"), primary_key=True)
+    source_id: Mapped[int] = _source_key()
     what_to_show: Mapped[str] = mapped_column(String(32), primary_key=True)
     bar_size: Mapped[str] = mapped_column(String(16), primary_key=True)
     time: Mapped[datetime] = mapped_column(primary_key=True)
@@ -209,6 +254,7 @@ class StockBar(Base):
     underlying_id: Mapped[int] = mapped_column(
         ForeignKey("underlying_securities.id"), primary_key=True
     )
+    source_id: Mapped[int] = _source_key()
     what_to_show: Mapped[str] = mapped_column(String(32), primary_key=True)
     bar_size: Mapped[str] = mapped_column(String(16), primary_key=True)
     time: Mapped[datetime] = mapped_column(primary_key=True)
@@ -227,13 +273,20 @@ class HistoryRequest(Base):
     __tablename__ = "history_requests"
     __table_args__ = (
         UniqueConstraint(
-            "instrument_kind", "instrument_id", "what_to_show", "bar_size", "trading_day"
+            "source_id",
+            "instrument_kind",
+            "instrument_id",
+            "what_to_show",
+            "bar_size",
+            "trading_day",
+            name=conv("uq_history_requests_source_id"),
         ),
         CheckConstraint("instrument_kind IN ('option', 'stock')", name="instrument_kind"),
         CheckConstraint("status IN ('done', 'empty', 'failed', 'unavailable')", name="status"),
     )
 
     id: Mapped[int] = _identity()
+    source_id: Mapped[int] = _source_ref()
     instrument_kind: Mapped[str] = mapped_column(String(8))
     instrument_id: Mapped[int]
     what_to_show: Mapped[str] = mapped_column(String(32))
@@ -245,6 +298,31 @@ class HistoryRequest(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     requested_at: Mapped[datetime] = _created()
     completed_at: Mapped[datetime | None]
+
+
+class HistoryPacingEntry(Base):
+    """One history request in IB's pacing windows of a gateway (``host:port``), shared by
+    every loader process that uses that gateway (see :mod:`alc_data.loader.ledger`).
+
+    ``answered_at`` is NULL while the request is in flight; rows older than IB's longest
+    window are deleted by the loaders themselves.
+    """
+
+    __tablename__ = "history_pacing_ledger"
+    __table_args__ = (Index(None, "gateway", "admitted_at"),)
+
+    id: Mapped[int] = _identity()
+    gateway: Mapped[str] = mapped_column(String(128))
+    owner: Mapped[str] = mapped_column(String(128))
+    contract: Mapped[str] = mapped_column(String(64))
+    exchange: Mapped[str] = mapped_column(String(32))
+    what_to_show: Mapped[str] = mapped_column(String(32))
+    bar_size: Mapped[str] = mapped_column(String(16))
+    duration: Mapped[str] = mapped_column(String(16))
+    end_time: Mapped[str] = mapped_column(String(32))
+    use_rth: Mapped[bool] = mapped_column(Boolean)
+    admitted_at: Mapped[datetime] = _created()
+    answered_at: Mapped[datetime | None]
 
 
 class ArbitrageOpportunity(Base):
@@ -265,6 +343,7 @@ class ArbitrageOpportunity(Base):
     )
 
     id: Mapped[int] = _identity()
+    source_id: Mapped[int] = _source_ref()
     strategy_type: Mapped[str] = mapped_column(String(32))
     underlying_id: Mapped[int] = mapped_column(ForeignKey("underlying_securities.id"))
     timestamp: Mapped[datetime] = mapped_column(server_default=_NOW)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from alc_data.db.sources import describe_sources, render_sources
 from alc_data.db.timeseries import ROLLUPS
 
 PLAIN_TABLES = (
@@ -53,6 +54,7 @@ async def database_status(conn: AsyncConnection) -> dict[str, Any]:
         {"table": name, "rows": await _scalar(conn, f"SELECT count(*) FROM {name}")}
         for name in PLAIN_TABLES
     ]
+    status["sources"] = await describe_sources(conn)
     stats = await conn.execute(
         text(
             "SELECT hypertable_name, chunk_interval::text AS chunk_interval, num_chunks, "
@@ -212,6 +214,9 @@ def render_status(status: dict[str, Any]) -> str:
                 f"  {j['job_id']:>5} {j['proc_name']:<36} {j['hypertable_name'] or '-':<28} "
                 f"every {j['schedule_interval']:<10} last {j['last_run_status'] or 'never run'}"
             )
+    if status.get("sources"):
+        lines.append("")
+        lines.extend(render_sources(status["sources"]))
     lines.append("\ntables")
     for t in status["tables"]:
         lines.append(f"  {t['table']:<26} {t['rows']:>10} rows")

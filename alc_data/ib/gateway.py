@@ -40,6 +40,10 @@ class MarketDataGateway(Protocol):
         """Open the connection again (same host, port and client id)."""
         ...
 
+    def accounts(self) -> list[str]:
+        """The accounts the connection manages (IB's managedAccounts message)."""
+        ...
+
     def set_market_data_type(self, kind: int) -> None:
         """1 live, 2 frozen, 3 delayed, 4 delayed-frozen (``reqMarketDataType``)."""
         ...
@@ -102,6 +106,9 @@ class IBGateway:
             clientId=int(client.clientId),
             timeout=handshake_within,
         )
+
+    def accounts(self) -> list[str]:
+        return [str(a) for a in self.ib.managedAccounts()]
 
     def set_market_data_type(self, kind: int) -> None:
         self.ib.reqMarketDataType(kind)

@@ -24,8 +24,8 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+from alc_data.db.rows import OptionTick, StockTick
 from alc_data.errors import NaiveDatetimeError
-from alc_data.repositories.rows import OptionTick, StockTick
 
 __all__ = ["clean_price", "clean_size", "option_tick", "stock_tick", "tick_type", "utc"]
 

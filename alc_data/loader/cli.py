@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import sys
 from collections.abc import AsyncIterator
 from datetime import date
@@ -72,6 +73,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help=f"option series, comma-separated, of {sorted(OPTION_SERIES)}",
     )
     parser.add_argument("--client-id", type=int, default=None, help="IB client id")
+    parser.add_argument(
+        "--pacing-time-scale",
+        type=float,
+        default=1.0,
+        metavar="SCALE",
+        help="multiply IB's pacing windows (only for a simulator started with the same scale)",
+    )
     parser.add_argument("--json", action="store_true", help="print the stats as one JSON object")
     parser.set_defaults(func=run_load_history)
     return parser  # fmt: skip
@@ -89,7 +97,11 @@ def run_load_history(args: argparse.Namespace) -> int:
         print(f"alc-data load-history: {exc}", file=sys.stderr)
         return 2
     settings = load_settings()
-    if migrate.upgrade_if_empty(migrate.settings_url(settings)):
+    if migrate.upgrade_if_empty(
+        migrate.settings_url(settings),
+        backend=settings.database.backend,
+        retention_days=settings.database.retention_days,
+    ):
         print("alc-data: the database had no schema; migrated it to head", file=sys.stderr)
     stats = asyncio.run(_run(args, config, settings))
     if args.json:
@@ -104,9 +116,13 @@ def _config(args: argparse.Namespace) -> LoaderConfig:
     if limit is None and args.sim:
         limit = SIM_MAX_CONTRACTS
     what = tuple(w.strip().upper() for w in args.what.split(",") if w.strip())
+    scale = args.pacing_time_scale
+    if not math.isfinite(scale) or not 0 < scale <= 1:
+        raise ValueError(f"--pacing-time-scale must be in (0, 1], got {scale:g}")
     return LoaderConfig(
-        bar_size=args.bar_size, option_what_to_show=what, max_contracts=limit or None
-    )
+        bar_size=args.bar_size, option_what_to_show=what, max_contracts=limit or None,
+        pacing=PacingRules(time_scale=scale),
+    )  # fmt: skip
 
 
 async def _run(

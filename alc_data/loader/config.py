@@ -34,6 +34,8 @@ class LoaderConfig:
         sessions_per_request: trading days fetched by one intraday request.
         sessions_per_daily_request: trading days fetched by one request of daily bars.
         pacing: IB's pacing rules (the simulator's, with its time scale, in tests).
+        pacing_ledger: admit hard-rule requests through the database's pacing ledger, so
+            that loaders in other processes using the same gateway are counted too.
         concurrency: requests in flight at once (IB allows 50 open; fewer is kinder).
         request_timeout: seconds before an unanswered request counts as timed out.
         max_attempts: tries per request on pacing violations and timeouts.
@@ -52,6 +54,7 @@ class LoaderConfig:
     sessions_per_request: int = 5
     sessions_per_daily_request: int = 250
     pacing: PacingRules = field(default_factory=PacingRules)
+    pacing_ledger: bool = True
     concurrency: int = 8
     request_timeout: float = 60.0
     max_attempts: int = 5

@@ -19,7 +19,7 @@ from datetime import date
 from alc_data.ib.history import AnswerKind, HistoryAnswer, HistoryBar, HistoryClient
 from alc_data.loader.config import LoaderConfig
 from alc_data.loader.plan import RequestSpec, UnitKey, trading_day_of
-from alc_data.loader.scheduler import PacingScheduler
+from alc_data.loader.scheduler import PacingCounts, PacingScheduler
 
 __all__ = ["DayOutcome", "RequestResult", "execute"]
 
@@ -90,12 +90,13 @@ async def execute(
     scheduler: PacingScheduler,
     spec: RequestSpec,
     config: LoaderConfig,
+    counts: PacingCounts | None = None,
 ) -> RequestResult:
     """Send ``spec`` (retrying pacing violations and timeouts) and classify the answer."""
     attempts = 0
     while True:
         attempts += 1
-        async with scheduler.slot(spec.pacing_key):
+        async with scheduler.slot(spec.pacing_key, counts):
             answer = await _fetch(client, spec, config)
         if answer.kind not in _RETRY or attempts >= config.max_attempts:
             break

@@ -25,14 +25,18 @@ from typing import Any, TypeVar
 import asyncpg
 
 from alc_data import exchange_calendar as cal
+from alc_data.capture.universe import RegisteredUniverse, register_universe
 from alc_data.config import Settings
 from alc_data.db.database import Database
+from alc_data.db.sources import register_source
 from alc_data.errors import DataError
 from alc_data.ib.discovery import discover
 from alc_data.ib.history import AnswerKind, HistoryClient, IBClient
+from alc_data.ib.provenance import client_source
 from alc_data.loader.config import LoaderConfig
 from alc_data.loader.fetch import DayOutcome, RequestResult, execute
 from alc_data.loader.gaps import complete_units, expired_options
+from alc_data.loader.ledger import PacingLedger, gateway_name
 from alc_data.loader.plan import (
     Instrument,
     RequestSpec,
@@ -42,10 +46,9 @@ from alc_data.loader.plan import (
     plan_requests,
 )
 from alc_data.loader.progress import ProgressStore
-from alc_data.loader.scheduler import PacingScheduler
+from alc_data.loader.scheduler import PacingScheduler, shared_scheduler
 from alc_data.loader.stats import LoadCounters, LoadProgress, ProgressHook
 from alc_data.repositories import OptionBarRow, OptionBarWriter, StockBarRow, StockBarWriter
-from alc_data.universe import RegisteredUniverse, register_universe
 
 __all__ = ["HistoricalDataLoader"]
 
@@ -64,6 +67,10 @@ class HistoricalDataLoader:
             expiry and strike bands default to the collector's settings.
         settings: overrides the database's settings for the bands.
         on_progress: called with a :class:`~alc_data.loader.LoadProgress` after each request.
+        scheduler: the pacing scheduler to send through (default: the one every loader of
+            this process shares for the client's gateway, over ``config.pacing``, admitting
+            hard-rule requests through the database's pacing ledger unless
+            ``config.pacing_ledger`` is off).
 
     Example::
 
@@ -81,15 +88,36 @@ class HistoricalDataLoader:
         *,
         settings: Settings | None = None,
         on_progress: ProgressHook | None = None,
+        scheduler: PacingScheduler | None = None,
     ) -> None:
         self.db = Database.coerce(db)
         self.ib = ib
         self.config = config or LoaderConfig()
         self.settings = settings or self.db.settings
         self.on_progress = on_progress
-        self.scheduler = PacingScheduler(self.config.pacing)
+        self._scheduler = scheduler
+        #: The ``data_sources`` id of the rows of the current (or last) run.
+        self.source_id: int | None = None
         #: The stats of the last completed run.
         self.last_stats: dict[str, Any] | None = None
+
+    @property
+    def gateway(self) -> str:
+        """The IB gateway this loader talks to (``host:port``, as the pacing ledger names it)."""
+        client = getattr(self.ib, "client", None)
+        return gateway_name(str(getattr(client, "host", "")), int(getattr(client, "port", -1)))
+
+    @property
+    def scheduler(self) -> PacingScheduler:
+        """The pacing scheduler of this loader's gateway (needs a running event loop)."""
+        if self._scheduler is None:
+            gateway, rules = self.gateway, self.config.pacing
+
+            def ledger() -> PacingLedger | None:
+                return PacingLedger(self.db, gateway, rules) if self.config.pacing_ledger else None
+
+            self._scheduler = shared_scheduler(gateway, rules, ledger)
+        return self._scheduler
 
     async def load_symbol_history(
         self, symbol: str, start_date: date, end_date: date
@@ -130,8 +158,10 @@ class HistoricalDataLoader:
 
     async def _run(self, symbol: str, start: date, end: date, audit: bool) -> dict[str, Any]:
         counters = LoadCounters(symbol, start, end)
-        sent, waits = self.scheduler.sent, self.scheduler.waits
-        stock_writer, option_writer = StockBarWriter(self.db), OptionBarWriter(self.db)
+        # Every bar and the resume state are recorded per source (the connection's account).
+        self.source_id = await register_source(self.db.engine, client_source(self.ib))
+        stock_writer = StockBarWriter(self.db, source_id=self.source_id)
+        option_writer = OptionBarWriter(self.db, source_id=self.source_id)
         try:
             async with HistoryClient(self.ib) as client:
                 now = await client.server_time()
@@ -144,8 +174,8 @@ class HistoricalDataLoader:
         stats = counters.as_stats(
             stock_bars=stock_writer.counts.written,
             option_bars=option_writer.counts.written,
-            history_requests=self.scheduler.sent - sent,
-            pacing_waits=self.scheduler.waits - waits,
+            history_requests=counters.pacing.sent,
+            pacing_waits=counters.pacing.waits,
         )
         self.last_stats = stats
         log.info("history load %s", stats)
@@ -192,7 +222,7 @@ class HistoricalDataLoader:
         expired = await expired_options(
             self.db, registered.underlying_id, registered.contract_ids.keys(), start, now
         )
-        store = ProgressStore(self.db)
+        store = ProgressStore(self.db, self.source_id)
         complete = await self._complete(store, live + expired, days, audit)
         await self._record_expired(store, expired, days, complete, counters)
         requests, counters.skipped_complete = plan_requests(
@@ -261,7 +291,7 @@ class HistoricalDataLoader:
         writers: tuple[StockBarWriter, OptionBarWriter],
     ) -> None:
         pending = deque(requests)
-        store = ProgressStore(self.db)
+        store = ProgressStore(self.db, self.source_id)
         loop = asyncio.get_running_loop()
         started = loop.time()
         contracts = len(registered.contract_ids)
@@ -270,7 +300,7 @@ class HistoricalDataLoader:
         async def worker() -> None:
             while pending:
                 spec = pending.popleft()
-                result = await execute(client, self.scheduler, spec, self.config)
+                result = await execute(client, self.scheduler, spec, self.config, counters.pacing)
                 await self._store(result, store, writers, counters)
                 counters.requests_done += 1
                 self._report(registered.universe.symbol, contracts, len(requests), counters,
@@ -316,8 +346,8 @@ class HistoricalDataLoader:
         done = counters.requests_done
         eta = elapsed / done * (planned - done) if done else None
         self.on_progress(
-            LoadProgress(symbol, contracts, planned, done, self.scheduler.sent,
-                         self.scheduler.waits, elapsed, eta)
+            LoadProgress(symbol, contracts, planned, done, counters.pacing.sent,
+                         counters.pacing.waits, elapsed, eta)
         )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from alc_data import exchange_calendar as cal
 from alc_data.db.database import Database
-from alc_data.db.models import HistoryRequest
+from alc_data.db.models import UNSPECIFIED_SOURCE_ID, HistoryRequest
 from alc_data.loader.fetch import DayOutcome
 from alc_data.loader.plan import UnitKey
 
@@ -29,10 +29,15 @@ _BAR_TABLES = {"option": ("option_bars", "contract_id"), "stock": ("stock_bars",
 
 
 class ProgressStore:
-    """Reads and writes ``history_requests`` (and counts stored bars for gap detection)."""
+    """Reads and writes ``history_requests`` (and counts stored bars for gap detection).
 
-    def __init__(self, db: Database) -> None:
+    Progress and stored bars are per source: ``source_id`` (None: the ``unspecified``
+    source, the columns' default) is the source whose progress this store reads and writes.
+    """
+
+    def __init__(self, db: Database, source_id: int | None = None) -> None:
         self.db = db
+        self.source_id = source_id if source_id is not None else UNSPECIFIED_SOURCE_ID
 
     async def statuses(
         self, kind: str, ids: Collection[int], start: date, end: date
@@ -45,6 +50,7 @@ class ProgressStore:
             h.instrument_kind, h.instrument_id, h.what_to_show, h.bar_size, h.trading_day,
             h.status, h.bars,
         ).where(
+            h.source_id == self.source_id,
             h.instrument_kind == kind, h.instrument_id.in_(list(ids)),
             h.trading_day >= start, h.trading_day <= end,
         )  # fmt: skip
@@ -59,7 +65,8 @@ class ProgressStore:
         now = datetime.now(UTC)
         values = [
             dict(zip(_KEY_COLUMNS, o.unit, strict=True))
-            | {"status": o.status, "bars": o.bars, "attempts": o.attempts,
+            | {"source_id": self.source_id,
+               "status": o.status, "bars": o.bars, "attempts": o.attempts,
                "last_error": o.last_error, "requested_at": now,
                "completed_at": None if o.status == "failed" else now}
             for o in outcomes
@@ -67,7 +74,7 @@ class ProgressStore:
         stmt = insert(HistoryRequest).values(values)
         excluded = stmt.excluded
         stmt = stmt.on_conflict_do_update(
-            index_elements=list(_KEY_COLUMNS),
+            index_elements=["source_id", *_KEY_COLUMNS],
             set_={
                 "status": excluded.status,
                 "bars": excluded.bars,
@@ -91,10 +98,12 @@ class ProgressStore:
         sql = text(
             f"SELECT {column}, what_to_show, bar_size, "
             "CAST(timezone(:tz, time) AS date) AS day, count(*) "
-            f"FROM {table} WHERE {column} = ANY(:ids) AND time >= :first AND time < :last "
+            f"FROM {table} WHERE {column} = ANY(:ids) AND source_id = :source "
+            "AND time >= :first AND time < :last "
             "GROUP BY 1, 2, 3, 4"
         )
-        params = {"tz": str(cal.EXCHANGE_TZ), "ids": list(ids), "first": first, "last": last}
+        params = {"tz": str(cal.EXCHANGE_TZ), "ids": list(ids), "first": first, "last": last,
+                  "source": self.source_id}  # fmt: skip
         async with self.db.session() as session:
             rows = (await session.execute(sql, params)).all()
         return {(r[0], r[1], r[2], r[3]): int(r[4]) for r in rows}

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from alc_data.loader.scheduler import PacingCounts
+
 __all__ = ["STATS_KEYS", "LoadCounters", "LoadProgress", "ProgressHook"]
 
 #: The keys of the stats dict, in order (the documented contract of ``load_symbol_history``).
@@ -60,6 +62,7 @@ class LoadCounters:
     skipped_complete: int = 0
     requests_done: int = 0
     unavailable_contracts: set[int] = field(default_factory=set)
+    pacing: PacingCounts = field(default_factory=PacingCounts)
 
     def as_stats(
         self, *, stock_bars: int, option_bars: int, history_requests: int, pacing_waits: int

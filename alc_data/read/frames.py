@@ -6,9 +6,13 @@
 
 Reads go through ADBC's PostgreSQL driver (COPY decoded straight into Arrow, or the cursor
 fallback where an engine has no COPY: :mod:`alc_data.read.transport`); no Python object is
-made per row. Every read takes ``source`` (a provenance name; None for the default) routed
-through :func:`alc_data.db.source_filter.source_filter`. Methods are synchronous (the driver is);
-from async code call them with ``asyncio.to_thread``; :meth:`replay` reads ahead in threads.
+made per row. Every read is of one source (provenance): ``source`` (a ``data_sources`` name or
+id), else the one source holding rows for what is asked, else the reader's default (a
+Database's ``ALC_DEFAULT_SOURCE``), else :class:`~alc_data.errors.AmbiguousSourceError`
+listing them; never a silent mix (:meth:`ArrowReader.source_id`, then
+:func:`~alc_data.db.source_filter.source_filter` in every query). Methods are synchronous
+(the driver is); from async code call them with ``asyncio.to_thread``; :meth:`replay` reads
+ahead in threads.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from sqlalchemy.engine import URL
 
 from alc_data.bar_sizes import bar_size_seconds, interval_of
 from alc_data.db import snapshot_sql
-from alc_data.db.source_filter import source_filter
+from alc_data.db.source_filter import check_source, source_filter
 from alc_data.errors import DataError, UnknownReferenceError
 from alc_data.read import quote_bars_sql, schemas
 from alc_data.read.literals import (
@@ -34,12 +38,14 @@ from alc_data.read.literals import (
     time_literal,
 )
 from alc_data.read.transport import FETCH_ROWS, ArrowConnection, libpq_uri
+from alc_data.repositories.source_choice import ambiguous_sources, unknown_source
 
 if TYPE_CHECKING:
     from alc_data.db.database import Database
     from alc_data.read.replay import Replay
 
 BASES = ("auto", "ticks", "bars")
+_SOURCES = pa.schema([("id", pa.int64()), ("name", pa.string())])
 _EPOCH = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
 
 
@@ -68,11 +74,21 @@ class ArrowReader:
     Args:
         uri: a libpq URI; use :meth:`connect` to build one from a Database or a URL.
         copy: True for COPY, False for the cursor fallback, None to probe the engine.
+        default_source: the source a read uses where several hold rows and it names none
+            (``ALC_DEFAULT_SOURCE``; :meth:`connect` takes a Database's).
     """
 
-    def __init__(self, uri: str, *, copy: bool | None = None, batch_rows: int = FETCH_ROWS) -> None:
+    def __init__(
+        self,
+        uri: str,
+        *,
+        copy: bool | None = None,
+        batch_rows: int = FETCH_ROWS,
+        default_source: str | None = None,
+    ) -> None:
         self.uri = uri
         self.batch_rows = batch_rows
+        self.default_source = check_source(default_source)
         self._copy = copy
         self._conn: ArrowConnection | None = None
 
@@ -83,13 +99,18 @@ class ArrowReader:
         *,
         copy: bool | None = None,
         batch_rows: int = FETCH_ROWS,
+        default_source: str | None = None,
     ) -> ArrowReader:
         """A reader of ``target`` (a :class:`~alc_data.Database`, a URL or a URL string);
-        ``batch_rows`` is the cursor path's FETCH size."""
+        ``batch_rows`` is the cursor path's FETCH size; ``default_source`` defaults to a
+        Database's Settings' ``ALC_DEFAULT_SOURCE``."""
         url = getattr(target, "_url", None) if not isinstance(target, URL | str) else target
         if url is None:
             raise DataError("this Database has no URL (built from a pool): pass a URL")
-        return cls(libpq_uri(url), copy=copy, batch_rows=batch_rows)
+        settings = getattr(target, "settings", None)
+        if default_source is None and settings is not None:
+            default_source = settings.database.default_source
+        return cls(libpq_uri(url), copy=copy, batch_rows=batch_rows, default_source=default_source)
 
     @property
     def connection(self) -> ArrowConnection:
@@ -115,6 +136,52 @@ class ArrowReader:
         """The result of ``sql`` as a table of ``schema``."""
         table = self.connection.table(sql, schema=schema, batch_rows=self.batch_rows)
         return schemas.conform(table, schema)
+
+    def source_id(
+        self,
+        source: str | int | None,
+        probes: Sequence[tuple[str, str]],
+        start: str | None,
+        end: str | None,
+    ) -> int | None:
+        """The source a read uses (module docstring): ``source`` if named; else the one
+        source with a row in any ``(table, predicate on alias t)`` of ``probes`` with
+        ``start <= time < end`` (literals, either may be None); else the default.
+        None: no source holds rows there and none is configured (the read returns nothing).
+
+        Raises:
+            UnknownSourceError: the source named (or the default, when needed) does not exist.
+            AmbiguousSourceError: several sources hold rows there and no default is set.
+        """
+        check_source(source)
+        if source is not None:
+            return self._named_source(source)
+        bounds = (f" AND t.time >= {start}" if start else "") + (
+            f" AND t.time < {end}" if end else ""
+        )
+        exists = [
+            f"EXISTS (SELECT 1 FROM {table} t WHERE t.source_id = d.id AND {key}{bounds})"
+            for table, key in probes
+        ]
+        sql = f"SELECT d.id, d.name FROM data_sources d WHERE {' OR '.join(exists)} ORDER BY d.name"
+        present = self.read(sql, _SOURCES).to_pylist()
+        if len(present) == 1:
+            return int(present[0]["id"])
+        if self.default_source is not None:
+            return self._named_source(self.default_source)
+        if not present:
+            return None
+        raise ambiguous_sources([str(p["name"]) for p in present])
+
+    def _named_source(self, source: str | int) -> int:
+        column, value = ("id", int_literal(source)) if isinstance(source, int) else (
+            "name", text_literal(source)
+        )  # fmt: skip
+        found = self.read(f"SELECT id, name FROM data_sources WHERE {column} = {value}", _SOURCES)
+        if found.num_rows == 0:
+            known = self.read("SELECT id, name FROM data_sources ORDER BY id", _SOURCES)
+            raise unknown_source(source, [str(n) for n in known.column("name").to_pylist()])
+        return int(found.column("id")[0].as_py())
 
     def underlying_id(self, symbol: str) -> int:
         """The id of underlying ``symbol`` (STK before IND).
@@ -160,30 +227,32 @@ class ArrowReader:
         symbol: str | None = None,
         start: datetime,
         end: datetime,
-        source: str | None = None,
+        source: str | int | None = None,
     ) -> pa.Table:
         """Option ticks of a contract set (or of ``symbol``'s whole chain) with
         ``start <= time < end``, in time order (ties by contract id)."""
         ids = self._contract_set(contract_ids, symbol)
         lo, hi = window(start, end)
+        sid = self.source_id(source, [("market_data_ticks", f"t.contract_id = ANY({ids})")], lo, hi)
         cols = ", ".join(f"t.{n}" for n in schemas.OPTION_TICKS.names)
         sql = (
             f"SELECT {cols} FROM market_data_ticks t WHERE t.contract_id = ANY({ids}) "
-            f"AND t.time >= {lo} AND t.time < {hi} AND {source_filter(source, 't')} "
+            f"AND t.time >= {lo} AND t.time < {hi} AND {source_filter(sid, 't')} "
             "ORDER BY t.time, t.contract_id"
         )
         return self.read(sql, schemas.OPTION_TICKS)
 
     def stock_ticks(
-        self, symbol: str, *, start: datetime, end: datetime, source: str | None = None
+        self, symbol: str, *, start: datetime, end: datetime, source: str | int | None = None
     ) -> pa.Table:
         """The underlying's ticks with ``start <= time < end``, oldest first."""
         uid = int_literal(self.underlying_id(symbol))
         lo, hi = window(start, end)
+        sid = self.source_id(source, [("stock_data_ticks", f"t.underlying_id = {uid}")], lo, hi)
         cols = ", ".join(f"s.{n}" for n in schemas.STOCK_TICKS.names)
         sql = (
             f"SELECT {cols} FROM stock_data_ticks s WHERE s.underlying_id = {uid} "
-            f"AND s.time >= {lo} AND s.time < {hi} AND {source_filter(source, 's')} "
+            f"AND s.time >= {lo} AND s.time < {hi} AND {source_filter(sid, 's')} "
             "ORDER BY s.time"
         )
         return self.read(sql, schemas.STOCK_TICKS)
@@ -197,7 +266,7 @@ class ArrowReader:
         what_to_show: str,
         start: datetime,
         end: datetime,
-        source: str | None = None,
+        source: str | int | None = None,
     ) -> pa.Table:
         """Option history bars as stored, starting in ``[start, end)``, in time order."""
         ids = self._contract_set(contract_ids, symbol)
@@ -214,7 +283,7 @@ class ArrowReader:
         what_to_show: str,
         start: datetime,
         end: datetime,
-        source: str | None = None,
+        source: str | int | None = None,
     ) -> pa.Table:
         """The underlying's history bars as stored, starting in ``[start, end)``."""
         uid = int_literal(self.underlying_id(symbol))
@@ -232,16 +301,17 @@ class ArrowReader:
         what_to_show: str,
         start: datetime,
         end: datetime,
-        source: str | None,
+        source: str | int | None,
     ) -> pa.Table:
         _checked_bar_size(bar_size)
         lo, hi = window(start, end)
+        sid = self.source_id(source, [(table, key.replace("b.", "t."))], lo, hi)
         cols = ", ".join(f"b.{n}" for n in schema.names)
         sql = (
             f"SELECT {cols} FROM {table} b WHERE {key} "
             f"AND b.what_to_show = {text_literal(what_to_show)} "
             f"AND b.bar_size = {text_literal(bar_size)} AND b.time >= {lo} AND b.time < {hi} "
-            f"AND {source_filter(source, 'b')} ORDER BY b.time, {schema.names[0]}"
+            f"AND {source_filter(sid, 'b')} ORDER BY b.time, {schema.names[0]}"
         )
         return self.read(sql, schema)
 
@@ -254,7 +324,7 @@ class ArrowReader:
         start: datetime,
         end: datetime,
         basis: str = "auto",
-        source: str | None = None,
+        source: str | int | None = None,
     ) -> pa.Table:
         """Quote bars of ``interval`` (>= 1 minute) for buckets starting in ``[start, end)``,
         each with its ``basis``: ``"ticks"`` or ``"bars"`` (stored BID_ASK history).
@@ -268,10 +338,12 @@ class ArrowReader:
         step = interval_of(interval)
         ids = self._contract_set(contract_ids, symbol)
         lo, hi = window(start, end)
+        key = f"t.contract_id = ANY({ids})"
+        sid = self.source_id(source, [("market_data_ticks", key), ("option_bars", key)], lo, hi)
         sql = quote_bars_sql.QUOTE_BARS.format(
             contract_ids=ids, step=interval_literal(step),
             step_seconds=int_literal(int(step.total_seconds())), start=lo, end=hi,
-            ticks_source=source_filter(source, "t"), bars_source=source_filter(source, "b"),
+            ticks_source=source_filter(sid, "t"), bars_source=source_filter(sid, "b"),
             want_ticks="TRUE" if basis != "bars" else "FALSE",
             want_bars="TRUE" if basis != "ticks" else "FALSE",
         )  # fmt: skip
@@ -285,7 +357,7 @@ class ArrowReader:
         expiry: date | None = None,
         max_age: timedelta | None = None,
         include_unquoted: bool = False,
-        source: str | None = None,
+        source: str | int | None = None,
     ) -> ChainFrame:
         """The chain at ``as_of`` as Arrow, with the same rules and answer as
         :meth:`~alc_data.repositories.chains.OptionChainRepository.chain_snapshot` (quotes
@@ -304,7 +376,7 @@ class ArrowReader:
         start: datetime,
         end: datetime,
         every: timedelta | str | None = None,
-        source: str | None = None,
+        source: str | int | None = None,
         prefetch: int = 1,
         queue_batches: int = 4,
         slice: timedelta = timedelta(hours=1),

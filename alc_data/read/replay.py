@@ -33,8 +33,8 @@ from alc_data.read.slice_streams import SliceStreams, epoch_micros, time_slices
 from alc_data.read.transport import ArrowConnection
 
 if TYPE_CHECKING:
+    from alc_data.db.rows import ChainSnapshot
     from alc_data.read.frames import ArrowReader
-    from alc_data.repositories.rows import ChainSnapshot
 
 _TICK_COLS = ", ".join(f"t.{n}" for n in schemas.OPTION_TICKS.names)
 
@@ -74,7 +74,7 @@ class Replay:
         start: datetime,
         end: datetime,
         every: timedelta | str | None = None,
-        source: str | None = None,
+        source: str | int | None = None,
         prefetch: int = 1,
         queue_batches: int = 4,
         slice: timedelta = timedelta(hours=1),
@@ -89,6 +89,8 @@ class Replay:
         self.every = cadence(every) if every is not None else None
         self.source = source
         self._underlying_id: int | None = None
+        self._source_id: int | None = None
+        self._source_chosen = False
         self._prefetch = prefetch
         self._queue_batches = queue_batches
         self._streams: SliceStreams | None = None
@@ -101,13 +103,29 @@ class Replay:
             self._underlying_id = self.reader.underlying_id(self.symbol)
         return self._underlying_id
 
+    @property
+    def source_id(self) -> int | None:
+        """The one source the replay reads (chosen on first use over its whole window, as
+        every read chooses: :meth:`~alc_data.read.frames.ArrowReader.source_id`)."""
+        if not self._source_chosen:
+            uid = int_literal(self.underlying_id)
+            chain = f"SELECT id FROM option_chains WHERE underlying_id = {uid}"
+            chain = f"t.contract_id = ANY(ARRAY({chain}))"
+            self._source_id = self.reader.source_id(
+                self.source,
+                [("market_data_ticks", chain), ("stock_data_ticks", f"t.underlying_id = {uid}")],
+                time_literal(self.start), time_literal(self.end),
+            )  # fmt: skip
+            self._source_chosen = True
+        return self._source_id
+
     def _ticks_sql(self, lo: datetime, hi: datetime) -> str:
         uid = int_literal(self.underlying_id)
         return (
             f"SELECT {_TICK_COLS} FROM market_data_ticks t WHERE t.contract_id = ANY("
             f"ARRAY(SELECT id FROM option_chains WHERE underlying_id = {uid})) "
             f"AND t.time >= {time_literal(lo)} AND t.time < {time_literal(hi)} "
-            f"AND {source_filter(self.source, 't')} ORDER BY t.time, t.contract_id"
+            f"AND {source_filter(self.source_id, 't')} ORDER BY t.time, t.contract_id"
         )
 
     def _open(self) -> ArrowConnection:
@@ -116,6 +134,7 @@ class Replay:
     def ticks(self) -> Iterator[pa.RecordBatch]:
         """Every option tick of the chain in ``[start, end)``, in time order."""
         self._underlying_id = self.underlying_id  # resolved here, not in the slice threads
+        self._source_id = self.source_id
         self._streams = SliceStreams(
             time_slices(self.start, self.end, self.slice), self._ticks_sql,
             connect=self._open, shared=self.reader.connection,
@@ -148,7 +167,7 @@ class Replay:
         sql = (
             f"SELECT {_TICK_COLS} FROM option_chains c CROSS JOIN LATERAL ("
             f"SELECT * FROM market_data_ticks m WHERE m.contract_id = c.id "
-            f"AND m.time < {time_literal(self.start)} AND {source_filter(self.source, 'm')} "
+            f"AND m.time < {time_literal(self.start)} AND {source_filter(self.source_id, 'm')} "
             f"ORDER BY m.time DESC LIMIT 1) t "
             f"WHERE c.underlying_id = {int_literal(self.underlying_id)} ORDER BY t.contract_id"
         )

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyarrow as pa
 
+from alc_data.db.rows import ChainSnapshot, ContractQuote, StockTick
 from alc_data.db.source_filter import source_filter
 from alc_data.read import schemas
 from alc_data.read.literals import int_literal, time_literal
 from alc_data.read.slice_streams import epoch_micros
-from alc_data.repositories.rows import ChainSnapshot, ContractQuote, StockTick
 
 if TYPE_CHECKING:
     from alc_data.read.replay import Replay
@@ -42,7 +42,7 @@ class SnapshotBuilder:
         r = self.replay
         uid = int_literal(r.underlying_id)
         cols = ", ".join(schemas.STOCK_TICKS.names)
-        src = source_filter(r.source, "s")
+        src = source_filter(r.source_id, "s")
         lo, hi = time_literal(r.start), time_literal(r.end)
         sql = (
             f"(SELECT {cols} FROM stock_data_ticks s WHERE underlying_id = {uid} "

@@ -17,6 +17,7 @@ from alc_data.read.literals import date_literal, int_list_literal, int_literal, 
 if TYPE_CHECKING:
     from alc_data.read.frames import ArrowReader, ChainFrame
 
+_MICROSECOND = timedelta(microseconds=1)
 _NEW_YORK = ZoneInfo("America/New_York")
 _EPOCH = "TIMESTAMPTZ '1970-01-01 00:00:00+00'"
 
@@ -29,7 +30,7 @@ def snapshot_frame(
     expiry: date | None,
     max_age: timedelta | None,
     include_unquoted: bool,
-    source: str | None,
+    source: str | int | None,
 ) -> ChainFrame:
     """See :meth:`alc_data.read.frames.ArrowReader.chain_snapshot`."""
     from alc_data.read.frames import ChainFrame
@@ -37,15 +38,31 @@ def snapshot_frame(
     at = time_literal(as_of, "as_of")
     uid = reader.underlying_id(symbol)
     lookback = max_age or timedelta(days=snapshot_sql.BAR_LOOKBACK_DAYS)
+    trade_date = date_literal(as_of.astimezone(_NEW_YORK).date())
+    chain = f"SELECT id FROM option_chains WHERE underlying_id = {int_literal(uid)} "
+    chain += f"AND expiration_date >= {trade_date}"
+    if expiry is not None:
+        chain += f" AND expiration_date = {date_literal(expiry)}"
+    contracts = f"t.contract_id = ANY(ARRAY({chain}))"
+    underlying = f"t.underlying_id = {int_literal(uid)}"
+    # The window the snapshot looks at: (as_of - max_age, as_of]; without max_age, every tick
+    # before as_of (and bars of the lookback): no lower bound.
+    sid = reader.source_id(
+        source,
+        [("market_data_ticks", contracts), ("option_bars", contracts),
+         ("stock_data_ticks", underlying), ("stock_bars", underlying)],
+        time_literal(as_of - max_age + _MICROSECOND, "as_of") if max_age is not None else None,
+        time_literal(as_of + _MICROSECOND, "as_of"),
+    )  # fmt: skip
     values = {
         "underlying_id": int_literal(uid),
         "as_of": at,
         "oldest": time_literal(as_of - max_age, "as_of") if max_age is not None else _EPOCH,
         "oldest_bar": time_literal(as_of - lookback, "as_of"),
-        "trade_date": date_literal(as_of.astimezone(_NEW_YORK).date()),
+        "trade_date": trade_date,
         "expiry": date_literal(expiry) if expiry is not None else "CAST(NULL AS date)",
-        "ticks_source": source_filter(source, "m"),
-        "bars_source": source_filter(source, "o"),
+        "ticks_source": source_filter(sid, "m"),
+        "bars_source": source_filter(sid, "o"),
     }
     quotes = _tick_quotes(reader, values)
     unquoted = pc.is_null(quotes.column("time"))
@@ -55,7 +72,7 @@ def snapshot_frame(
         quotes = _merge_bar_quotes(quotes, reader.read(sql, schemas.BAR_QUOTES))
     if not include_unquoted:
         quotes = quotes.filter(pc.is_valid(quotes.column("time")))
-    return ChainFrame(symbol, uid, as_of, quotes, _underlying(reader, values, source))
+    return ChainFrame(symbol, uid, as_of, quotes, _underlying(reader, values, sid))
 
 
 def _tick_quotes(reader: ArrowReader, values: dict[str, str]) -> pa.Table:
@@ -87,11 +104,11 @@ def _merge_bar_quotes(quotes: pa.Table, bars: pa.Table) -> pa.Table:
     return out.set_column(out.schema.get_field_index("basis"), "basis", basis)
 
 
-def _underlying(reader: ArrowReader, values: dict[str, str], source: str | None) -> pa.Table:
+def _underlying(reader: ArrowReader, values: dict[str, str], source_id: int | None) -> pa.Table:
     values = {
         **values,
-        "ticks_source": source_filter(source, "s"),
-        "bars_source": source_filter(source, "o"),
+        "ticks_source": source_filter(source_id, "s"),
+        "bars_source": source_filter(source_id, "o"),
     }
     tick = reader.read(snapshot_sql.UNDERLYING_TICK.format(**values), schemas.STOCK_TICKS)
     if tick.num_rows:

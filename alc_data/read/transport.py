@@ -53,7 +53,9 @@ def libpq_uri(url: URL | str) -> str:
 
 
 class ArrowConnection:
-    """One ADBC connection that runs read-only queries in one transaction.
+    """One ADBC connection that runs read-only queries, each in its own short transaction:
+    a reader holds no lock between reads (a long-lived reader never blocks partition
+    maintenance, retention or migrations).
 
     Args:
         uri: a libpq URI (see :func:`libpq_uri`).
@@ -95,9 +97,12 @@ class ArrowConnection:
         except adbc.Error as exc:
             self._reset()
             raise _translated(exc) from exc
+        finally:
+            self._reset()  # end the read's transaction, also when the caller stopped early
 
     def _reset(self) -> None:
-        """Leave a failed transaction so that the connection serves the next query."""
+        """End the current transaction (read-only: nothing to keep), also a failed one, so that
+        the connection holds no locks and serves the next query."""
         # If the connection itself is gone, the next query reports that.
         with contextlib.suppress(adbc.Error):
             self._conn.rollback()

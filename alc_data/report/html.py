@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from alc_data.db.translate import translated
 from alc_data.report.charts import bar_chart, line_chart
 from alc_data.report.stats import data_stats
-from alc_data.validation.quality_sql import Window, gaps, load_products
+from alc_data.repositories.quality_sql import Window, contract_ids, gaps, load_products
+from alc_data.repositories.source_choice import SourceSelection, choose_source
 
 _COVERAGE = text(
     """
@@ -26,7 +27,7 @@ SELECT date_trunc('hour', m.time) AS hour, u.symbol, count(*) AS ticks,
 FROM market_data_ticks m
 JOIN option_chains c ON c.id = m.contract_id
 JOIN underlying_securities u ON u.id = c.underlying_id
-WHERE m.time > :start AND m.time <= :end
+WHERE m.time > :start AND m.time <= :end AND m.source_id = :source
 GROUP BY 1, 2 ORDER BY 1, 2
 """
 )
@@ -35,7 +36,7 @@ _SPREADS = text(
     """
 SELECT width_bucket(m.bid_ask_spread / m.mid_price, 0, 0.5, 10) AS bin, count(*) AS n
 FROM market_data_ticks m
-WHERE m.time > :start AND m.time <= :end
+WHERE m.time > :start AND m.time <= :end AND m.source_id = :source
   AND m.bid_price > 0 AND m.ask_price >= m.bid_price AND m.mid_price > 0
 GROUP BY 1 ORDER BY 1
 """
@@ -59,18 +60,37 @@ async def build_report(
     hours: float = 168,
     gap_seconds: float = 300,
     now: datetime | None = None,
+    source: SourceSelection = None,
+    default_source: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the report shows, as data (also what ``--json`` prints)."""
+    """Everything the report shows, as data (also what ``--json`` prints).
+
+    The tick figures are of one source: ``source``, else the one with ticks in the window,
+    else ``default_source`` (the command passes ``ALC_DEFAULT_SOURCE``;
+    :class:`~alc_data.errors.AmbiguousSourceError` otherwise).
+    Opportunities are shown whatever their source.
+    """
     end = now or datetime.now(UTC)
     start = end - timedelta(hours=hours)
-    window = {"start": start, "end": end}
+    products = await load_products(conn, None)
+    chosen = await choose_source(
+        conn,
+        tables=["market_data_ticks"],
+        ids=await contract_ids(conn, products),
+        start=start + timedelta(microseconds=1),
+        end=end + timedelta(microseconds=1),
+        source=source,
+        default=default_source,
+    )
+    source_id = chosen.id if chosen is not None else -1
+    window = {"start": start, "end": end, "source": source_id}
     coverage = [dict(r._mapping) for r in await conn.execute(_COVERAGE, window)]
     spreads = {r.bin: r.n for r in await conn.execute(_SPREADS, window)}
     opportunities = [dict(r._mapping) for r in await conn.execute(_OPPORTUNITIES, window)]
-    products = await load_products(conn, None)
-    gappy = await gaps(conn, Window(start, end), products, gap_seconds)
+    gappy = await gaps(conn, Window(start, end, source_id=source_id), products, gap_seconds)
     return {
         "generated_at": end.isoformat(),
+        "source": chosen.name if chosen is not None else None,
         "window": {"start": start.isoformat(), "end": end.isoformat(), "hours": hours},
         "stats": await data_stats(conn),
         "coverage": [
@@ -158,7 +178,8 @@ section {{ margin-bottom: 2em; }}
 </style></head><body>
 <h1>alc-data quality report</h1>
 <p>Window {escape(w["start"])} to {escape(w["end"])} ({w["hours"]:g} h);
-generated {escape(report["generated_at"])}.</p>
+generated {escape(report["generated_at"])}; ticks of source
+{escape(str(report.get("source") or "(none)"))}.</p>
 <section id="holdings"><h2>What is stored</h2>
 <table><tr><th>symbol</th><th>contracts</th><th>option ticks</th><th>stock ticks</th>
 <th>option bars</th><th>stock bars</th><th>opportunities</th><th>last tick</th></tr>{rows}</table>

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from alc_data.db.sources import describe_sources, render_sources
 from alc_data.db.translate import translated
 
 _PER_UNDERLYING = text(
@@ -53,7 +54,8 @@ async def data_stats(conn: AsyncConnection) -> dict[str, Any]:
         for key in ("contracts", "option_ticks", "stock_ticks", "option_bars", "stock_bars",
                     "opportunities")
     }  # fmt: skip
-    return {"underlyings": underlyings, "totals": totals, "quality_runs": runs}
+    sources = await describe_sources(conn)
+    return {"underlyings": underlyings, "totals": totals, "quality_runs": runs, "sources": sources}
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
@@ -78,6 +80,9 @@ def render_stats(stats: dict[str, Any]) -> str:
         f"{'total':<13} {t['contracts']:>9} {'':>7} {t['option_ticks']:>11} {t['stock_ticks']:>10} "
         f"{t['option_bars']:>10} {t['stock_bars']:>9} {t['opportunities']:>6}"
     )
+    if stats.get("sources"):
+        lines.append("")
+        lines.extend(render_sources(stats["sources"]))
     if stats["quality_runs"]:
         last = stats["quality_runs"][0]
         lines.append(

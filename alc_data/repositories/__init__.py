@@ -11,6 +11,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alc_data.db.rows import (
+    ChainSnapshot,
+    ContractQuote,
+    OptionBarRow,
+    OptionTick,
+    QuoteBar,
+    StockBarRow,
+    StockTick,
+)
 from alc_data.repositories.bars import OptionBarRepository, StockBarRepository
 from alc_data.repositories.base import Repository
 from alc_data.repositories.buffered_writer import BufferedWriter, WriterCounts
@@ -22,15 +31,6 @@ from alc_data.repositories.records import (
     BacktestRunRepository,
     DataQualityRepository,
     MarketEventRepository,
-)
-from alc_data.repositories.rows import (
-    ChainSnapshot,
-    ContractQuote,
-    OptionBarRow,
-    OptionTick,
-    QuoteBar,
-    StockBarRow,
-    StockTick,
 )
 from alc_data.repositories.securities import SecurityRepository
 from alc_data.repositories.ticks import OptionTickRepository, StockTickRepository

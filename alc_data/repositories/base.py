@@ -107,10 +107,14 @@ class PartitionedWrites:
             await self._guard.ensure(call, table, [aware(t) for t in times])
 
 
-async def insert_rows(session: AsyncSession, table: str, rows: Sequence[Any]) -> int:
-    """``INSERT ... ON CONFLICT DO NOTHING`` of NamedTuple rows; returns how many were new."""
+async def insert_rows(
+    session: AsyncSession, table: str, rows: Sequence[Any], *, source_id: int | None = None
+) -> int:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of NamedTuple rows; returns how many were new.
+    ``source_id``: the rows' ``data_sources`` id (None: the column's default)."""
     target = Base.metadata.tables[table]
-    values = [row._asdict() for row in rows]
+    extra = {} if source_id is None else {"source_id": source_id}
+    values = [row._asdict() | extra for row in rows]
     stmt = insert(target).values(values).on_conflict_do_nothing()
     with translating():
         result = await session.execute(stmt)

@@ -96,6 +96,7 @@ class BufferedWriter:
         keep_rejections: int = 1000,
         before_write: BeforeWrite | None = None,
         write_timeout: float | None = None,
+        source_id: int | None = None,
     ) -> None:
         self._owns_db = not isinstance(db, Database)
         self.db = Database.coerce(db)
@@ -110,7 +111,10 @@ class BufferedWriter:
             chunk_rows=chunk_rows or collection.copy_chunk_rows,
             parallel=parallel,
             write_timeout=write_timeout or collection.write_timeout_seconds,
+            source_id=source_id,
         )
+        #: The ``data_sources`` id recorded on every row (None: the column's default).
+        self.source_id = source_id
         self.max_pending = max_pending or max(
             self.copy.chunk_rows * self.copy.parallel, self.batch_size
         )

@@ -12,13 +12,13 @@ from sqlalchemy.dialects.postgresql import insert
 
 from alc_data.db import snapshot_sql
 from alc_data.db.models import OptionContract
+from alc_data.db.rows import ChainSnapshot, ContractQuote, StockTick
 from alc_data.db.snapshot_sql import contract_columns
-from alc_data.db.source_filter import source_filter
 from alc_data.db.translate import translating
 from alc_data.errors import DataError
 from alc_data.repositories.base import Repository, aware
-from alc_data.repositories.rows import ChainSnapshot, ContractQuote, StockTick
 from alc_data.repositories.securities import SecurityRepository
+from alc_data.repositories.source_choice import SourceSelection, choose_source
 
 _NATURAL_KEY = (
     "underlying_id",
@@ -40,14 +40,24 @@ _BIND = {
 }
 
 
-def _snapshot_queries(source: str | None) -> tuple[str, str, str, str]:
-    """The four snapshot queries with bind parameters, for ``source`` (provenance)."""
-    quotes = {**_BIND, "ticks_source": source_filter(source, "m")}
-    bars = {**_BIND, "bars_source": source_filter(source, "o")}
+_CONTRACTS_SQL = """
+SELECT id FROM option_chains
+WHERE underlying_id = :underlying_id AND expiration_date >= :trade_date
+  AND (CAST(:expiry AS date) IS NULL OR expiration_date = CAST(:expiry AS date))
+"""
+
+_MICROSECOND = timedelta(microseconds=1)
+_NO_SOURCE = -1  # no source holds rows there: the snapshot has no quotes
+
+
+def _snapshot_queries() -> tuple[str, str, str, str]:
+    """The four snapshot queries with bind parameters; every row of one source (``:source``)."""
+    quotes = {**_BIND, "ticks_source": "m.source_id = :source"}
+    bars = {**_BIND, "bars_source": "o.source_id = :source"}
     stock = {
         **_BIND,
-        "ticks_source": source_filter(source, "s"),
-        "bars_source": source_filter(source, "o"),
+        "ticks_source": "s.source_id = :source",
+        "bars_source": "o.source_id = :source",
     }
     return (
         snapshot_sql.TICK_QUOTES.format(contracts=contract_columns(), **quotes),
@@ -203,7 +213,7 @@ class OptionChainRepository(Repository[OptionContract]):
         expiry: date | None = None,
         max_age: timedelta | None = None,
         include_unquoted: bool = False,
-        source: str | None = None,
+        source: SourceSelection = None,
     ) -> ChainSnapshot:
         """Every contract of the chain with its latest quote at or before ``as_of``.
 
@@ -214,12 +224,31 @@ class OptionChainRepository(Repository[OptionContract]):
         quote exactly at ``as_of`` counts. ``max_age`` ignores quotes older than
         ``as_of - max_age`` (bars: older than 10 days when not given). The underlying comes
         from its latest stock tick, else its latest ended stock bar (``underlying_basis``).
+
+        Every quote is of one source: ``source`` (a ``data_sources`` name or id), else the
+        one source holding ticks or bars of the chain or its underlying in the window the
+        snapshot looks at, else ``ALC_DEFAULT_SOURCE``.
+
+        Raises:
+            AmbiguousSourceError: several sources quote the chain there and none was chosen.
         """
         as_of = aware(as_of, "as_of")
         underlying = await SecurityRepository(self.session).require(symbol)
         params = snapshot_params(underlying.id, as_of, expiry, max_age)
-        tick_sql, bar_sql, stock_sql, stock_bar_sql = _snapshot_queries(source)
+        tick_sql, bar_sql, stock_sql, stock_bar_sql = _snapshot_queries()
         with translating():
+            contracts = list((await self.session.execute(text(_CONTRACTS_SQL), params)).scalars())
+            ids = {"market_data_ticks": contracts, "option_bars": contracts}
+            ids |= {"stock_data_ticks": [underlying.id], "stock_bars": [underlying.id]}
+            chosen = await choose_source(
+                self.session,
+                tables=list(ids),
+                ids=ids,
+                start=min(params["oldest"], params["oldest_bar"]) + _MICROSECOND,
+                end=as_of + _MICROSECOND,
+                source=source,
+            )
+            params["source"] = chosen.id if chosen is not None else _NO_SOURCE
             rows = (await self.session.execute(text(tick_sql), params)).all()
             quotes = [ContractQuote(*r)._replace(basis="ticks" if r[8] else None) for r in rows]
             missing = [q.contract_id for q in quotes if q.time is None]

@@ -67,6 +67,7 @@ class ChunkedCopy:
         chunk_rows: int,
         parallel: int = 2,
         write_timeout: float,
+        source_id: int | None = None,
     ) -> None:
         self.db = db
         self.target = target
@@ -74,7 +75,7 @@ class ChunkedCopy:
         self.parallel = max(1, parallel)
         self.write_timeout = write_timeout
         self.checker = RowChecker(target)
-        self.sql = CopySql(target)
+        self.sql = CopySql(target, source_id)
         self._guard = PartitionGuard()
         self._backend_known = False
         self._known_refs: set[int] = set()

@@ -52,8 +52,12 @@ class OpportunityRepository(Repository[ArbitrageOpportunity]):
         execution_successful: bool | None = None,
         actual_profit: float | None = None,
         details: dict[str, Any] | None = None,
+        source_id: int | None = None,
     ) -> ArbitrageOpportunity:
         """Record an opportunity (``timestamp`` defaults to the database's now) and flush.
+
+        ``source_id``: the ``data_sources`` id of the data it was found in (default: the
+        ``unspecified`` source).
 
         Raises:
             UnknownReferenceError: the underlying or a contract does not exist.
@@ -65,6 +69,8 @@ class OpportunityRepository(Repository[ArbitrageOpportunity]):
             del fields["timestamp"]
         else:
             fields["timestamp"] = aware(timestamp, "timestamp")
+        if source_id is None:
+            del fields["source_id"]
         for name in ("call_strike", "put_strike"):
             if fields[name] is not None:
                 fields[name] = Decimal(str(fields[name]))
@@ -82,9 +88,10 @@ class OpportunityRepository(Repository[ArbitrageOpportunity]):
         expiration_date: date | None = None,
         executed: bool | None = None,
         limit: int | None = None,
+        source_id: int | None = None,
     ) -> list[ArbitrageOpportunity]:
-        """Opportunities matching every filter given (``start <= timestamp < end``), newest
-        first."""
+        """Opportunities matching every filter given (``start <= timestamp < end``; one
+        source when ``source_id`` is given), newest first."""
         model = ArbitrageOpportunity
         where: list[ColumnElement[bool]] = []
         if strategy_type is not None:
@@ -103,6 +110,8 @@ class OpportunityRepository(Repository[ArbitrageOpportunity]):
             where.append(model.expiration_date == expiration_date)
         if executed is not None:
             where.append(model.execution_attempted.is_(executed))
+        if source_id is not None:
+            where.append(model.source_id == source_id)
         return await self.list(
             *where, order_by=[model.timestamp.desc(), model.id.desc()], limit=limit
         )

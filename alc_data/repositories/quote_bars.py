@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from alc_data.repositories.rows import OptionBarRow, QuoteBar
+from alc_data.db.rows import OptionBarRow, QuoteBar
 
 #: TimescaleDB's default ``time_bucket`` origin (a Monday), used by both backends.
 ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)
@@ -55,5 +55,5 @@ def _combine(start: datetime, group: Sequence[OptionBarRow]) -> QuoteBar:
         spread_avg=sum(spreads) / len(spreads) if spreads else None,
         volume=sum(volumes) if volumes else None,
         tick_count=None,
-        source="bars",
+        basis="bars",
     )

@@ -10,9 +10,9 @@ in their :class:`~alc_data.repositories.copy_target.CopyTarget`. Example::
 
 from __future__ import annotations
 
+from alc_data.db.rows import OptionBarRow, OptionTick, StockBarRow, StockTick
 from alc_data.repositories.buffered_writer import BufferedWriter, WriterCounts
 from alc_data.repositories.copy_target import CopyTarget, tick_choices
-from alc_data.repositories.rows import OptionBarRow, OptionTick, StockBarRow, StockTick
 
 __all__ = [
     "OptionBarWriter",
@@ -43,6 +43,9 @@ class TickWriter(BufferedWriter):
             are written, e.g. ``InlineValidationHook(validator, enabled=True).check`` for
             inline validation (off by default); it cannot stop the write, and if it raises the
             error is logged and kept in ``counts.last_error``.
+        source_id: the ``data_sources`` id recorded on every row (see
+            :func:`alc_data.db.sources.register_source`); None leaves it to the column's
+            default, the ``unspecified`` source.
     """
 
     target = CopyTarget(
@@ -50,7 +53,7 @@ class TickWriter(BufferedWriter):
         row_type=OptionTick,
         ref_column="contract_id",
         ref_table="option_chains",
-        key=("contract_id", "time"),
+        key=("contract_id", "source_id", "time"),
         choices=tick_choices(),
     )
 
@@ -63,7 +66,7 @@ class StockTickWriter(BufferedWriter):
         row_type=StockTick,
         ref_column="underlying_id",
         ref_table="underlying_securities",
-        key=("underlying_id", "time"),
+        key=("underlying_id", "source_id", "time"),
         choices=tick_choices(),
     )
 
@@ -77,7 +80,7 @@ class OptionBarWriter(BufferedWriter):
         row_type=OptionBarRow,
         ref_column="contract_id",
         ref_table="option_chains",
-        key=("contract_id", "what_to_show", "bar_size", "time"),
+        key=("contract_id", "source_id", "what_to_show", "bar_size", "time"),
     )
 
 
@@ -90,5 +93,5 @@ class StockBarWriter(BufferedWriter):
         row_type=StockBarRow,
         ref_column="underlying_id",
         ref_table="underlying_securities",
-        key=("underlying_id", "what_to_show", "bar_size", "time"),
+        key=("underlying_id", "source_id", "what_to_show", "bar_size", "time"),
     )

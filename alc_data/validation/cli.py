@@ -33,6 +33,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "--hours", type=_positive_hours, default=24, help="window length in hours (24)"
     )
     parser.add_argument("--symbol", help="only this underlying's contracts (e.g. SPY)")
+    parser.add_argument(
+        "--source",
+        help="the data source to check (default: the one in the window, else ALC_DEFAULT_SOURCE)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.set_defaults(func=run_validate)
     return parser
@@ -50,7 +54,7 @@ def _positive_hours(value: str) -> float | int:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Run the command; returns the exit code."""
-    run = asyncio.run(_run(args.hours, args.symbol))
+    run = asyncio.run(_run(args.hours, args.symbol, args.source))
     if args.json:
         print(json.dumps(run.report, default=str))
     else:
@@ -58,10 +62,10 @@ def run_validate(args: argparse.Namespace) -> int:
     return 0 if run.passed else 1
 
 
-async def _run(hours: float, symbol: str | None) -> QualityRun:
+async def _run(hours: float, symbol: str | None, source: str | None) -> QualityRun:
     settings = load_settings()
     async with Database.from_settings(settings) as db:
         validator = DataValidator(db, settings=settings)
-        await validator.run_quality_check(hours_back=hours, symbol=symbol)
+        await validator.run_quality_check(hours_back=hours, symbol=symbol, source=source)
         assert validator.last_run is not None
         return validator.last_run

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from alc_data.repositories.rows import OptionTick
+from alc_data.db.rows import OptionTick
 from alc_data.validation.tally import BatchReport
 from alc_data.validation.types import MarketDataSnapshot, ValidationContext
 from alc_data.validation.validator import DataValidator

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from alc_data.errors import DataError, NaiveDatetimeError
-from alc_data.validation import quality_sql as q
+from alc_data.repositories import quality_sql as q
+from alc_data.repositories.source_choice import SourceSelection, choose_source
 from alc_data.validation.persist import persist_run
 from alc_data.validation.tally import BatchReport
 from alc_data.validation.types import MarketDataSnapshot
@@ -53,10 +54,12 @@ REPORT_KEYS = (
     "contracts_with_gaps",
     "top_gappy_contracts",
     "validation_stats",
+    "source",
 )
 _GAPPY_KEYS = ("contract_id", "contract_symbol", "gap_count", "longest_gap_seconds")
 #: The window's ticks are read in slices of this length (each ordered by time).
 SLICE = timedelta(hours=1)
+_MICROSECOND = timedelta(microseconds=1)
 
 _TICKS = text(
     """
@@ -68,7 +71,7 @@ SELECT m.time, m.contract_id, m.bid_price, m.ask_price, m.last_price, m.bid_size
 FROM market_data_ticks m
 JOIN option_chains c ON c.id = m.contract_id
 JOIN underlying_securities u ON u.id = c.underlying_id
-WHERE m.time > :start AND m.time <= :end
+WHERE m.time > :start AND m.time <= :end AND m.source_id = :source
   AND (CAST(:symbol AS text) IS NULL OR u.symbol = CAST(:symbol AS text))
 ORDER BY m.time, m.contract_id
 """
@@ -99,7 +102,12 @@ class QualityRun:
 
 
 async def run_quality(
-    validator: DataValidator, *, hours_back: float, symbol: str | None, now: datetime | None = None
+    validator: DataValidator,
+    *,
+    hours_back: float,
+    symbol: str | None,
+    now: datetime | None = None,
+    source: SourceSelection = None,
 ) -> QualityRun:
     """Compute, validate and persist one quality run (see the module docstring)."""
     if not hours_back > 0 or hours_back == float("inf"):
@@ -112,6 +120,17 @@ async def run_quality(
     window = q.Window(end - timedelta(hours=hours_back), end, symbol.upper() if symbol else None)
     async with db.connect() as conn:
         products = await q.load_products(conn, window.symbol)
+        chosen = await choose_source(
+            conn,
+            tables=["market_data_ticks"],
+            ids=await q.contract_ids(conn, products),
+            start=window.start + _MICROSECOND,
+            end=window.end + _MICROSECOND,
+            source=source,
+            default=validator.settings.database.default_source,
+        )
+        if chosen is not None:
+            window = replace(window, source_id=chosen.id)
         counts = await q.counts(conn, window, limits.max_spread_percent)
         missing = await q.missing_greeks(conn, window)
         gappy = await q.gaps(conn, window, products, limits.gap_seconds)
@@ -128,6 +147,7 @@ async def run_quality(
         "contracts_with_gaps": len(gappy),
         "top_gappy_contracts": [{k: g[k] for k in _GAPPY_KEYS} for g in gappy[:10]],
         "validation_stats": tally.stats(),
+        "source": chosen.name if chosen is not None else None,
     }
     run = QualityRun(uuid.uuid4(), report, tally.critical_failures, window)
     run.details = {"stale": stale, "missing_greeks": missing, "gaps": gappy, "counts": counts}
@@ -159,7 +179,8 @@ async def _batches(
     new = MarketDataSnapshot
     while start < window.end:
         stop = min(start + SLICE, window.end)
-        params = {"start": start, "end": stop, "symbol": window.symbol}
+        params = {"start": start, "end": stop, "symbol": window.symbol,
+                  "source": window.source_id}  # fmt: skip
         result = await conn.stream(_TICKS, params)
         async for partition in result.partitions(size):
             yield [new(*row) for row in partition]

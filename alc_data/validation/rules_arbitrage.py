@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import NamedTuple
 
+from alc_data.trading_sessions import SessionClock, plausible
 from alc_data.validation.rule import BatchRule
-from alc_data.validation.sessions import SessionClock, plausible
 from alc_data.validation.types import (
     Finding,
     MarketDataSnapshot,

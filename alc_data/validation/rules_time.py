@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from alc_data.validation.rule import BatchRule
-from alc_data.validation.sessions import (
+from alc_data.trading_sessions import (
     LATEST,
     SessionClock,
     closes_late,
@@ -22,6 +21,7 @@ from alc_data.validation.sessions import (
     plausible,
     session_bounds,
 )
+from alc_data.validation.rule import BatchRule
 from alc_data.validation.types import (
     Finding,
     MarketDataSnapshot,

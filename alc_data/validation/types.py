@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from alc_data.config import ValidationSettings
-from alc_data.validation.sessions import plausible
+from alc_data.trading_sessions import plausible
 
 __all__ = [
     "Finding",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from alc_data.config import Settings, load_settings
+from alc_data.config import Settings, default_settings
 from alc_data.db.database import Database
 from alc_data.db.translate import translating
 from alc_data.validation.rule import ValidationRule
@@ -79,7 +79,7 @@ class DataValidator:
     ) -> None:
         self.db: Database | None = Database.coerce(db) if db is not None else None
         if settings is None:
-            settings = self.db.settings if self.db is not None else load_settings()
+            settings = self.db.settings if self.db is not None else default_settings()
         self.settings = settings
         self.rules: list[ValidationRule] = list(rules) if rules is not None else default_rules()
         self.batch_size = batch_size
@@ -177,7 +177,12 @@ class DataValidator:
         self._dividends_loaded.update(wanted)
 
     async def run_quality_check(
-        self, hours_back: float = 24, symbol: str | None = None, *, now: datetime | None = None
+        self,
+        hours_back: float = 24,
+        symbol: str | None = None,
+        *,
+        now: datetime | None = None,
+        source: str | int | None = None,
     ) -> dict[str, Any]:
         """Report the data quality of the ticks with ``time`` in (now - hours_back, now].
 
@@ -189,21 +194,26 @@ class DataValidator:
             hours_back: the window's length in hours (> 0).
             symbol: only contracts on this underlying symbol.
             now: the window's end (default: the current time; for replays and tests).
+            source: the ``data_sources`` name or id whose ticks are checked; default: the
+                one source with ticks in the window, else ``ALC_DEFAULT_SOURCE``.
 
         Returns:
             ``period_hours``, ``total_records``, ``price_data_coverage``,
             ``wide_spread_pct``, ``stale_contracts``, ``missing_greeks_contracts``,
             ``contracts_with_gaps``, ``top_gappy_contracts``, ``validation_stats``
-            (DESIGN.md section 6).
+            (DESIGN.md section 6), and ``source`` (the name of the source checked).
 
         Raises:
             DatabaseUnavailableError: the database cannot be reached.
             SchemaError: the database is not migrated.
+            AmbiguousSourceError: several sources hold ticks in the window, none chosen.
         """
         from alc_data.validation.quality import run_quality
 
         with translating():
-            self.last_run = await run_quality(self, hours_back=hours_back, symbol=symbol, now=now)
+            self.last_run = await run_quality(
+                self, hours_back=hours_back, symbol=symbol, now=now, source=source
+            )
         return self.last_run.report
 
     def require_db(self) -> Database:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import context, op
 
-from alc_data.config import Backend, load_settings
+from alc_data.config import Backend
 from alc_data.db import timescale
 from alc_data.db.backend import resolve_backend, timescaledb_version, write_meta
 
@@ -27,10 +27,7 @@ _KEYS = ("backend", "timescaledb_version", "timescaledb_created_by_migration")
 
 
 def _requested_backend() -> Backend:
-    requested = context.config.attributes.get("backend")
-    if requested is not None:
-        return Backend(requested)
-    return load_settings().database.backend
+    return Backend(context.config.attributes.get("backend", Backend.AUTO.value))
 
 
 def upgrade() -> None:

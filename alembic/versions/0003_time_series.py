@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
-from alc_data.config import Backend, load_settings
+from alc_data.config import Backend
 from alc_data.db import partitioning, timescale
 from alc_data.db.backend import recorded_backend
 
@@ -161,7 +161,7 @@ def _upgrade_timescale(conn: sa.Connection) -> None:
     with op.get_context().autocommit_block():
         for statement in timescale.aggregate_statements():
             op.execute(statement)
-    for statement in timescale.policy_statements(load_settings().database.retention_days):
+    for statement in timescale.policy_statements(context.config.attributes.get("retention_days")):
         op.execute(statement)
 
 

@@ -6,13 +6,13 @@ import itertools
 from collections.abc import AsyncIterator
 
 import pytest
-from db_proxy import DbProxy
 from ib_async import IB
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alc_data import Database
 from alc_data.ib.sim import SimConfig, SimServer
+from tests.support.db_proxy import DbProxy
 
 _client_ids = itertools.count(11)
 

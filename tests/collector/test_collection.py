@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from collector_helpers import collecting, small_config, table_count, until
 from ib_async import IB
 
 from alc_data import Database
 from alc_data.collector import OptionsDataCollector
-from alc_data.ib.sim import SimServer
-from alc_data.ib.sim.model import Quote
+from alc_data.ib.sim import Quote, SimServer
+from tests.support.collecting import collecting, small_config, table_count, until
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from collector_helpers import collecting, small_config, table_count, until
-from db_proxy import DbProxy
 from ib_async import IB
 from sqlalchemy.engine import URL
 
@@ -21,6 +19,8 @@ from alc_data import Database
 from alc_data.collector import OptionsDataCollector
 from alc_data.errors import AlcDataError, CollectorFailedError, NaiveDatetimeError
 from alc_data.ib.sim import SimServer
+from tests.support.collecting import collecting, small_config, table_count, until
+from tests.support.db_proxy import DbProxy
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from collector_helpers import collecting, small_config, until
 from ib_async import IB
 
 from alc_data import Database, DataValidator
@@ -15,6 +14,7 @@ from alc_data.collector import OptionsDataCollector
 from alc_data.ib.sim import SimServer
 from alc_data.ib.sim.dividends import dividends_between
 from alc_data.ib.sim.instruments import underlying_by_symbol
+from tests.support.collecting import collecting, small_config, until
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -47,6 +47,6 @@ async def test_the_announced_dividend_is_stored_once_and_read_by_the_validator(
     validator = DataValidator(db)
     underlying_id = next(i.db_id for i in collector.sampler.instruments.values() if not i.is_option)
     await validator.load_dividends([underlying_id])
-    assert validator.context().dividends[underlying_id] == [
-        (upcoming.ex_date, pytest.approx(upcoming.amount))
-    ]
+    recorded = validator.context().dividends[underlying_id]
+    assert [day for day, _ in recorded] == [upcoming.ex_date]
+    assert [amount for _, amount in recorded] == pytest.approx([upcoming.amount])

@@ -6,13 +6,13 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from collector_helpers import collecting, small_config, until
 from ib_async import IB
 
 from alc_data import Database
 from alc_data.collector import OptionsDataCollector
 from alc_data.collector.lines import LineScheduler
 from alc_data.ib.sim import SimServer
+from tests.support.collecting import collecting, small_config, until
 
 
 @pytest.mark.timeout(180)  # first quotes of 300 contracts cost QuantLib solves

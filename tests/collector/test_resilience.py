@@ -10,8 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from collector_helpers import collecting, small_config, table_count, until
-from db_proxy import DbProxy
 from ib_async import IB
 from sqlalchemy.engine import URL
 
@@ -20,8 +18,10 @@ from alc_data.collector import OptionsDataCollector
 from alc_data.collector.sink import OPTION_TABLE, RowSink
 from alc_data.collector.spool import Spool
 from alc_data.db import migrate
+from alc_data.db.rows import OptionTick as Row
 from alc_data.ib.sim import SimServer
-from alc_data.repositories.rows import OptionTick as Row
+from tests.support.collecting import collecting, small_config, table_count, until
+from tests.support.db_proxy import DbProxy
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from collector_helpers import table_count
 
 from alc_data import Database, OptionTick
 from alc_data.collector.sink import OPTION_TABLE, RowSink
 from alc_data.collector.spool import Spool
+from tests.support.collecting import table_count
 
 pytestmark = pytest.mark.timeout(60)
 T0 = datetime(2030, 1, 2, 15, tzinfo=UTC)

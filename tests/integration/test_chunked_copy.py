@@ -9,13 +9,13 @@ from typing import Any
 
 import asyncpg
 import pytest
-from db_proxy import DbProxy
 from sqlalchemy.engine import URL
-from test_tick_writer import T0, _contracts, _count
 
 from alc_data import Database, OptionTick, TickWriter
 from alc_data.errors import DatabaseUnavailableError, UnknownRowReferenceError
 from alc_data.repositories import ChunkedCopy, CopyOutcome
+from tests.support.db_proxy import DbProxy
+from tests.support.writing import T0, count, seed_contracts
 
 pytestmark = pytest.mark.timeout(60)
 Row = tuple[Any, ...]
@@ -56,7 +56,7 @@ def _inject(
 
 
 async def test_rows_already_stored_go_through_the_idempotent_path(db: Database) -> None:
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     copy = _copy(db)
     first = await copy.write(_rows(cid, 10), idempotent=False)
     again = await copy.write(_rows(cid, 15), idempotent=False)  # 10 stored + 5 new: 23505
@@ -65,7 +65,7 @@ async def test_rows_already_stored_go_through_the_idempotent_path(db: Database) 
 
 
 async def test_a_partition_dropped_under_the_copy_is_created_again(db: Database) -> None:
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     copy = _copy(db)
     assert (await copy.write(_rows(cid, 5), idempotent=False)).written == 5
     async with db.raw() as conn:  # maintenance drops the day the copy remembers
@@ -73,11 +73,11 @@ async def test_a_partition_dropped_under_the_copy_is_created_again(db: Database)
         await conn.execute("DROP TABLE market_data_ticks_p20240311")
     outcome = await copy.write(_rows(cid, 5, start=100), idempotent=False)  # 23514: repaired
     assert outcome.written == 5 and outcome.error is None
-    assert await _count(db, "market_data_ticks") == 5
+    assert await count(db, "market_data_ticks") == 5
 
 
 async def test_a_reference_gone_after_it_was_verified_is_rejected_by_name(db: Database) -> None:
-    _, (cid, gone, *_) = await _contracts(db)
+    _, (cid, gone, *_) = await seed_contracts(db)
     copy = _copy(db)
     assert (await copy.write([*_rows(cid, 2), *_rows(gone, 2)], idempotent=False)).written == 4
     async with db.raw() as conn:
@@ -91,7 +91,7 @@ async def test_a_reference_gone_after_it_was_verified_is_rejected_by_name(db: Da
 
 
 async def test_a_row_the_database_refuses_is_isolated_by_splitting(db: Database) -> None:
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     bad = OptionTick(cid, T0 - timedelta(seconds=1), 1.7e308, 1.7e308)  # mid_price overflows
     outcome = await _copy(db).write([*_rows(cid, 63), bad], idempotent=False)
     assert outcome.written == 63 and [r.row for r in outcome.rejected] == [bad]
@@ -101,7 +101,7 @@ async def test_a_row_the_database_refuses_is_isolated_by_splitting(db: Database)
 async def test_a_serialization_failure_is_retried(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     copy = _copy(db)
 
     async def conflict_once(call: int, rows: list[Row]) -> None:
@@ -116,7 +116,7 @@ async def test_a_serialization_failure_is_retried(
 async def test_a_serialization_failure_that_persists_leaves_the_rows_unwritten(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     copy = _copy(db)
 
     async def always(call: int, rows: list[Row]) -> None:
@@ -133,7 +133,7 @@ async def test_a_serialization_failure_that_persists_leaves_the_rows_unwritten(
 async def test_a_connection_lost_in_either_half_of_a_split_keeps_exactly_the_unwritten_rows(
     lost_in: str, db: Database, migrated_url: URL, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     proxy = DbProxy(migrated_url)
     through = Database.from_url(await proxy.start(), pool_pre_ping=False)
     copy = _copy(through)
@@ -158,6 +158,6 @@ async def test_a_connection_lost_in_either_half_of_a_split_keeps_exactly_the_unw
     else:
         assert outcome.written == 50 and outcome.unwritten == rows[50:]
     _every_row_once(outcome, len(rows))
-    assert await _count(db, "market_data_ticks") == outcome.written
+    assert await count(db, "market_data_ticks") == outcome.written
     retry = await _copy(db).write(outcome.unwritten, idempotent=True)  # nothing twice
     assert retry.written == 100 - outcome.written and [r.row for r in retry.rejected] == [bad]

@@ -134,13 +134,22 @@ def test_status_row_estimates_mix_statistics_and_counts(
                 {"u": spy, "d": day, "n": n},
             )
         conn.execute(text("ANALYZE stock_data_ticks_p20240304"))  # one analysed, one not
+        # The migration made the days around today ready (revision 0006): those come too.
+        ready = conn.scalar(
+            text("SELECT count(*) FROM partition_info WHERE parent_table = 'stock_data_ticks'")
+        )
+        last_end = conn.scalar(
+            text(
+                "SELECT max(range_end) FROM partition_info WHERE parent_table = 'stock_data_ticks'"
+            )
+        )
     engine.dispose()
     code, status = _json(capsys, "db", "status")
     assert code == 0
     ticks = next(t for t in status["time_series"] if t["hypertable_name"] == "stock_data_ticks")
     assert ticks["rows_estimate"] == 80
-    assert ticks["num_chunks"] == 2
-    assert ticks["last_partition_end"].startswith("2024-03-06")
+    assert ticks["num_chunks"] == ready and ready >= 2 + 9
+    assert ticks["last_partition_end"].startswith(last_end.date().isoformat())
 
 
 @pytest.mark.parametrize("argv", [["db", "status"], ["stats"], ["db", "upgrade"], ["validate"]])

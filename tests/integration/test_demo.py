@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
 from alc_data.cli import build_parser, main
+from alc_data.config import with_driver
+from alc_data.db import migrate
 
 SHORT = ["demo", "--symbols", "SPY", "--collect-seconds", "3", "--days", "1",
          "--max-contracts", "6", "--json"]  # fmt: skip
@@ -27,7 +32,8 @@ def _demo(capsys: pytest.CaptureFixture[str]) -> dict:  # type: ignore[type-arg]
     assert "collecting SPY" in captured.err  # progress goes to stderr with --json
     for secret in SECRETS:  # a password in the URL (user info or query) is never shown
         assert secret not in captured.out + captured.err
-    return json.loads(captured.out)
+    summary: dict[str, Any] = json.loads(captured.out)
+    return summary
 
 
 def _check_summary(summary: dict) -> None:  # type: ignore[type-arg]
@@ -44,25 +50,76 @@ def _check_summary(summary: dict) -> None:  # type: ignore[type-arg]
     assert snapshot["quotes"] and all(q["bid"] <= q["ask"] for q in snapshot["quotes"])
 
 
-def test_demo_on_a_server_twice(
+@pytest.fixture
+def demo_database(admin_url: URL, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A demo database name of this test's own (the shared server runs other tests too)."""
+    name = f"alc_demo_{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv("ALC_DEMO_DATABASE", name)
+    yield name
+    admin = create_engine(with_driver(admin_url, "psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _rows(url: URL) -> dict[str, dict[str, int]]:
+    """Rows per source name and table."""
+    engine = create_engine(with_driver(url, "psycopg"))
+    out: dict[str, dict[str, int]] = {}
+    with engine.connect() as conn:
+        for table in ("market_data_ticks", "stock_data_ticks", "option_bars", "stock_bars",
+                      "history_requests"):  # fmt: skip
+            for name, n in conn.execute(
+                text(
+                    f"SELECT s.name, count(*) FROM {table} t JOIN data_sources s "
+                    "ON s.id = t.source_id GROUP BY 1"
+                )
+            ):
+                out.setdefault(name, {})[table] = n
+    engine.dispose()
+    return out
+
+
+def test_demo_twice_and_a_collect_each_keep_their_own_rows(
     database_factory: Callable[[], URL],
+    demo_database: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    url = database_factory()
+    url = database_factory()  # the user's default database
     # the test server trusts local connections: both passwords are accepted and ignored
     secret = url.set(password=SECRETS[0], query={**url.query, "password": SECRETS[1]})
     monkeypatch.setenv("ALC_DATABASE_URL", secret.render_as_string(hide_password=False))
     first = _demo(capsys)
+    assert demo_database in first["database"] and url.database not in first["database"]
     assert "***" in first["database"] and first["psql"].startswith('psql "postgresql://')
     _check_summary(first)
     assert first["history"]["history_requests"] > 0
-    second = _demo(capsys)  # reuses the database
+    second = _demo(capsys)  # reuses the demo database
     _check_summary(second)
     assert second["history"]["history_requests"] == 0
     assert second["history"]["skipped_complete"] > 0
     assert second["stats"]["option_bars"] == first["stats"]["option_bars"]
     assert second["stats"]["market_data_ticks"] > first["stats"]["market_data_ticks"]
+    assert migrate.database_revision(url) is None  # the default database was never touched
+
+    # A simulator collect into the default database.
+    argv = ["collect", "SPY", "--sim", "--duration", "2s", "--max-contracts", "4", "--json"]
+    assert main(["db", "upgrade"]) == 0 and main(argv) == 0
+    collected = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    demo_url = url.set(database=demo_database)
+    default_rows, demo_rows = _rows(url), _rows(demo_url)
+    assert set(default_rows) == {"simulator"} and set(demo_rows) == {"simulator"}
+    assert default_rows["simulator"]["market_data_ticks"] == (collected["option_ticks"]["inserted"])
+    assert "option_bars" not in default_rows["simulator"]  # no demo history leaked in
+    assert "history_requests" not in default_rows["simulator"]
+    assert demo_rows["simulator"]["market_data_ticks"] == second["stats"]["market_data_ticks"]
+
+    # --reset starts the demo afresh: its history is requested again.
+    assert main([*SHORT, "--reset"]) == 0
+    fresh = json.loads(capsys.readouterr().out)
+    assert fresh["history"]["history_requests"] > 0
+    assert fresh["stats"]["market_data_ticks"] < second["stats"]["market_data_ticks"]
 
 
 @pytest.fixture
@@ -90,8 +147,8 @@ def test_demo_text_summary(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     url = database_factory()
-    monkeypatch.setenv("ALC_DATABASE_URL", url.render_as_string(hide_password=False))
-    assert main(SHORT[:-1]) == 0
+    rendered = url.render_as_string(hide_password=False)
+    assert main([*SHORT[:-1], "--database-url", rendered]) == 0
     out = capsys.readouterr().out
     for heading in ("== summary", "stored", "quality", "snapshot", "data", "query"):
         assert heading in out
@@ -146,7 +203,16 @@ def test_ctrl_c_during_collection_stops_cleanly_and_keeps_every_accepted_row(
     env = {**os.environ, "ALC_DATABASE_URL": url.render_as_string(hide_password=False),
            "ALC_DATA_DIR": str(tmp_path)}  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "alc_data.cli", *SHORT, "--collect-seconds", "60"],
+        [
+            sys.executable,
+            "-m",
+            "alc_data.cli",
+            *SHORT,
+            "--collect-seconds",
+            "60",
+            "--database-url",
+            url.render_as_string(hide_password=False),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from db_proxy import DbProxy
 from sqlalchemy.engine import URL, make_url
 
 from alc_data.cli import main
 from alc_data.db import migrate
 from alc_data.db.database import asyncpg_connect_args
 from alc_data.errors import BackendUnavailableError, DatabaseUnavailableError
+from tests.support.db_proxy import DbProxy
 
 pytestmark = pytest.mark.timeout(180)
 HEAD = migrate.heads()[0]

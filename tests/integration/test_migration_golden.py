@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from golden_migrations import GOLDEN, UPDATE, compare, revisions, run_step
 from sqlalchemy.engine import URL
 
 from alc_data.db.migrate import StatementLog
+from tests.support.golden_migrations import GOLDEN, UPDATE, compare, revisions, run_step
 
 
 def test_every_revision_emits_its_frozen_sql(database_factory: Callable[[], URL]) -> None:

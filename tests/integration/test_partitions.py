@@ -33,7 +33,7 @@ async def _contract(conn: AsyncConnection) -> int:
         .returning(OptionContract.id)
     )
     assert contract_id is not None
-    return contract_id
+    return int(contract_id)
 
 
 def _guard_call(conn: AsyncConnection):  # type: ignore[no-untyped-def]
@@ -70,11 +70,11 @@ async def test_writes_in_past_and_future_create_their_partitions(clean_db: Async
         assert await guard.ensure(_guard_call(conn), "market_data_ticks", [past, future]) == 0
         names = await _partitions(conn, "market_data_ticks")
         stored = (await conn.execute(select(MarketDataTick.mid_price))).scalars().all()
-    assert names == [
-        f"market_data_ticks_p{past:%Y%m%d}",
-        f"market_data_ticks_p{future:%Y%m%d}",
-    ]
-    assert stored == [pytest.approx(1.1), pytest.approx(1.1)]
+    # Beside the ones the migration made ready (yesterday to a week ahead: revision 0006).
+    assert {f"market_data_ticks_p{past:%Y%m%d}", f"market_data_ticks_p{future:%Y%m%d}"} <= set(
+        names
+    )
+    assert list(stored) == pytest.approx([1.1, 1.1])
 
 
 async def test_a_row_without_partition_is_refused(clean_db: AsyncEngine) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -27,8 +28,9 @@ PODMAN = ROOT / "podman"
 
 
 @pytest.fixture(scope="module")
-def compose() -> dict:  # type: ignore[type-arg]
-    return yaml.safe_load((PODMAN / "compose.yaml").read_text())
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((PODMAN / "compose.yaml").read_text())
+    return loaded
 
 
 def test_compose_properties(compose: dict) -> None:  # type: ignore[type-arg]

@@ -151,11 +151,9 @@ async def test_bars_mix_tick_aggregates_and_stored_bid_ask_bars(db: Database) ->
         one = await repos.bars.bars(cid, interval="1 min", start=start, end=end)
         five = await repos.bars.bars(cid, interval=timedelta(minutes=5), start=start, end=end)
         only_ticks = await repos.bars.bars(
-            cid, interval="1 min", start=start, end=end, source="ticks"
+            cid, interval="1 min", start=start, end=end, basis="ticks"
         )
-        only_bars = await repos.bars.bars(
-            cid, interval="1 min", start=start, end=end, source="bars"
-        )
+        only_bars = await repos.bars.bars(cid, interval="1 min", start=start, end=end, basis="bars")
         # The same numbers as the rollup table refreshed over the window.
         await session.execute(
             text("SELECT refresh_rollup('market_data_1min', :s, :e)"), {"s": start, "e": end}
@@ -173,20 +171,20 @@ async def test_bars_mix_tick_aggregates_and_stored_bid_ask_bars(db: Database) ->
             await repos.bars.bars(cid, interval="30 secs", start=start, end=end)
 
     assert len(one) == 20
-    assert [b.source for b in one].count("ticks") == 2
+    assert [b.basis for b in one].count("ticks") == 2
     first = next(b for b in one if b.time == T0)
-    assert first.source == "ticks" and first.tick_count == 3
+    assert first.basis == "ticks" and first.tick_count == 3
     assert (first.open, first.high, first.low, first.close) == pytest.approx((1.1, 1.5, 0.9, 0.9))
     assert (first.bid, first.ask, first.volume) == (0.8, 1.0, 13)
     assert [
         (b.time, b.open, b.high, b.low, b.close, b.bid, b.ask, b.tick_count) for b in only_ticks
     ] == [tuple(r) for r in rollup]
     earlier = next(b for b in one if b.time == T0 - timedelta(minutes=1))
-    assert earlier.source == "bars" and earlier.tick_count is None
+    assert earlier.basis == "bars" and earlier.tick_count is None
     assert (earlier.bid, earlier.ask) == pytest.approx((1.9, 2.1))
     assert earlier.open == pytest.approx(2.0)
     # 5-minute buckets: 14:20 and 14:25 from stored bars, 14:30 from ticks, 14:35 from bars.
-    assert [(b.time.minute, b.source) for b in five] == [
+    assert [(b.time.minute, b.basis) for b in five] == [
         (20, "bars"),
         (25, "bars"),
         (30, "ticks"),
@@ -194,7 +192,7 @@ async def test_bars_mix_tick_aggregates_and_stored_bid_ask_bars(db: Database) ->
     ]
     assert five[2].tick_count == 4 and five[2].close == pytest.approx(2.1)
     assert five[0].open == pytest.approx(1.1) and five[0].close == pytest.approx(1.5)
-    assert len(only_bars) == 20 and {b.source for b in only_bars} == {"bars"}
+    assert len(only_bars) == 20 and {b.basis for b in only_bars} == {"bars"}
 
 
 async def test_split_adjusted_underlying_prices(db: Database) -> None:
@@ -224,11 +222,11 @@ async def test_split_adjusted_underlying_prices(db: Database) -> None:
                 StockBarRow(spy.id, "TRADES", "1 day", after, 120, 122, 119, 121, 9000, 120.5),
             ]
         )
-        span = {"start": before - timedelta(days=1), "end": after + timedelta(days=1)}
-        raw = await repos.stock_ticks.ticks(spy.id, **span)
-        adjusted = await repos.stock_ticks.ticks(spy.id, **span, adjusted=True)
+        start, end = before - timedelta(days=1), after + timedelta(days=1)
+        raw = await repos.stock_ticks.ticks(spy.id, start=start, end=end)
+        adjusted = await repos.stock_ticks.ticks(spy.id, start=start, end=end, adjusted=True)
         bars = await repos.stock_bars.stored(
-            spy.id, bar_size="1 day", what_to_show="TRADES", **span, adjusted=True
+            spy.id, bar_size="1 day", what_to_show="TRADES", start=start, end=end, adjusted=True
         )
         latest = await repos.stock_ticks.latest(spy.id, as_of=before, adjusted=True)
         actions = await repos.corporate_actions.for_underlying(spy.id)

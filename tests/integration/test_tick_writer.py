@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from db_proxy import DbProxy
 from sqlalchemy.engine import URL
 
 from alc_data import (
@@ -16,7 +15,6 @@ from alc_data import (
     OptionBarRow,
     OptionBarWriter,
     OptionTick,
-    Repositories,
     StockBarRow,
     StockBarWriter,
     StockTick,
@@ -29,8 +27,7 @@ from alc_data.errors import (
     RowsNotWrittenError,
     UnknownReferenceError,
 )
-
-T0 = datetime(2024, 3, 11, 14, 30, tzinfo=UTC)
+from tests.support.writing import T0, RestartableProxy, count, seed_contracts
 
 
 @pytest.fixture
@@ -39,32 +36,8 @@ async def db(migrated_url: URL, clean_db: object) -> AsyncIterator[Database]:
         yield database
 
 
-async def _contracts(db: Database, n: int = 3) -> tuple[int, list[int]]:
-    async with db.session() as session:
-        repos = Repositories(session)
-        spy = await repos.securities.upsert("SPY")
-        ids = [
-            (
-                await repos.chains.upsert(
-                    spy.id,
-                    expiration_date=date(2024, 6, 21),
-                    strike_price=400 + i,
-                    option_type="C",
-                    trading_class="SPY",
-                )
-            ).id
-            for i in range(n)
-        ]
-    return spy.id, ids
-
-
-async def _count(db: Database, table: str) -> int:
-    async with db.raw() as conn:
-        return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
-
-
 async def test_bad_rows_are_rejected_and_the_rest_written(db: Database) -> None:
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     good = [OptionTick(cid, T0 + timedelta(seconds=i), 1.0, 1.1) for i in range(100)]
     bad = [
         OptionTick(cid, T0 - timedelta(seconds=1), math.nan, 1.0),
@@ -80,7 +53,7 @@ async def test_bad_rows_are_rejected_and_the_rest_written(db: Database) -> None:
     async with TickWriter(db, on_reject=seen.append) as writer:
         assert await writer.put_many(batch) == len(good) + 1  # unknown contract: found later
     counts = writer.counts
-    assert await _count(db, "market_data_ticks") == len(good)
+    assert await count(db, "market_data_ticks") == len(good)
     assert counts.written == len(good) and counts.rejected == len(bad)
     assert counts.put == len(batch) and counts.pending == 0
     assert [e.row for e in writer.rejections] == bad[:4] + bad[5:] + [bad[4]]
@@ -91,7 +64,7 @@ async def test_bad_rows_are_rejected_and_the_rest_written(db: Database) -> None:
 
 
 async def test_idempotent_reingestion_writes_nothing_twice(db: Database) -> None:
-    _, ids = await _contracts(db)
+    _, ids = await seed_contracts(db)
     rows = [OptionTick(c, T0 + timedelta(seconds=i), 1.0, 1.2) for c in ids for i in range(500)]
     async with TickWriter(db, idempotent=True, chunk_rows=300) as first:
         await first.put_many(rows)
@@ -104,11 +77,11 @@ async def test_idempotent_reingestion_writes_nothing_twice(db: Database) -> None
     assert (first.counts.written, first.counts.duplicates) == (1500, 0)
     assert (again.counts.written, again.counts.duplicates) == (0, 1500)
     assert (plain.counts.written, plain.counts.duplicates) == (1, 1000)
-    assert await _count(db, "market_data_ticks") == 1501
+    assert await count(db, "market_data_ticks") == 1501
 
 
 async def test_many_concurrent_producers_lose_nothing(db: Database) -> None:
-    _, ids = await _contracts(db, n=20)
+    _, ids = await seed_contracts(db, n=20)
     writer = TickWriter(db, batch_size=97, interval=0.01, chunk_rows=250, max_pending=600)
 
     held: list[int] = []
@@ -126,21 +99,21 @@ async def test_many_concurrent_producers_lose_nothing(db: Database) -> None:
     assert writer.counts.put == 20 * 1500 == writer.counts.written
     # The memory bound: max_pending queued + parallel * chunk_rows in flight (+1 being put).
     assert max(held) <= 600 + 2 * 250 + 1
-    assert await _count(db, "market_data_ticks") == 20 * 1500
+    assert await count(db, "market_data_ticks") == 20 * 1500
     with pytest.raises(AlcDataError):
         await writer.put(OptionTick(ids[0], T0, 1.0, 1.1))
 
 
 async def _eventually_count(db: Database, n: int) -> int:
     for _ in range(500):
-        if (count := await _count(db, "market_data_ticks")) == n:
-            return count
+        if (seen := await count(db, "market_data_ticks")) == n:
+            return seen
         await asyncio.sleep(0.02)
-    return await _count(db, "market_data_ticks")
+    return await count(db, "market_data_ticks")
 
 
 async def test_flushes_on_interval(db: Database) -> None:
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     writer = TickWriter(db, batch_size=10, interval=0.05)
     try:
         await writer.put(OptionTick(cid, T0, 1.0, 1.1))  # one row, far below the batch size
@@ -151,13 +124,13 @@ async def test_flushes_on_interval(db: Database) -> None:
 
 async def test_flushes_on_batch_size(db: Database) -> None:
     """The interval (an hour) cannot fire during the test: only the size trigger can flush."""
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     writer = TickWriter(db, batch_size=10, interval=3600)
     try:
         for i in range(9):
             await writer.put(OptionTick(cid, T0 + timedelta(seconds=i), 1.0, 1.1))
         await asyncio.sleep(0.2)
-        assert await _count(db, "market_data_ticks") == 0 and writer.counts.flushes == 0
+        assert await count(db, "market_data_ticks") == 0 and writer.counts.flushes == 0
         await writer.put(OptionTick(cid, T0 + timedelta(seconds=9), 1.0, 1.1))  # the 10th
         assert await _eventually_count(db, 10) == 10
         assert writer.counts.flushes == 1
@@ -166,7 +139,7 @@ async def test_flushes_on_batch_size(db: Database) -> None:
 
 
 async def test_rows_spanning_days_and_months_create_their_partitions(db: Database) -> None:
-    spy, (cid, *_) = await _contracts(db)
+    spy, (cid, *_) = await seed_contracts(db)
     days = [T0 + timedelta(days=d) for d in range(0, 70, 7)]
     async with TickWriter(db) as ticks, StockTickWriter(db) as stock:
         await ticks.put_many(OptionTick(cid, t, 1.0, 1.1) for t in days)
@@ -181,7 +154,7 @@ async def test_rows_spanning_days_and_months_create_their_partitions(db: Databas
         await stock_bars.put(StockBarRow(spy, "TRADES", "1 day", days[0], 1, 2, 0.5, 1.5))
     assert stock_bars.counts.duplicates == 1  # bar writers are idempotent by default
     for table in ("market_data_ticks", "stock_data_ticks", "option_bars", "stock_bars"):
-        assert await _count(db, table) == len(days), table
+        assert await count(db, table) == len(days), table
     async with db.raw() as conn:
         parts = await conn.fetchval(
             "SELECT count(*) FROM partition_info WHERE parent_table = 'market_data_ticks'"
@@ -192,18 +165,9 @@ async def test_rows_spanning_days_and_months_create_their_partitions(db: Databas
     assert (parts, monthly) == (len(days), 3)
 
 
-class _Proxy(DbProxy):
-    """The shared proxy, started on a given port (the same one again after a sever)."""
-
-    async def start(self, port: int = 0) -> int:  # type: ignore[override]
-        self.port = port or self.port
-        await super().start()
-        return self.port
-
-
 async def test_a_failed_flush_keeps_the_rows_for_retry(db: Database, migrated_url: URL) -> None:
-    _, (cid, *_) = await _contracts(db)
-    proxy = _Proxy(migrated_url)
+    _, (cid, *_) = await seed_contracts(db)
+    proxy = RestartableProxy(migrated_url)
     port = await proxy.start()
     proxied = migrated_url.set(host="127.0.0.1", port=port, query={})
     writer = TickWriter(Database.from_url(proxied, pool_pre_ping=False), interval=3600)
@@ -221,6 +185,6 @@ async def test_a_failed_flush_keeps_the_rows_for_retry(db: Database, migrated_ur
     await proxy.start(port)
     await writer.close()  # retried: everything written
     assert writer.counts.written == 200 and writer.counts.pending == 0
-    assert await _count(db, "market_data_ticks") == 200
+    assert await count(db, "market_data_ticks") == 200
     await writer.db.close()
     await proxy.sever()

@@ -12,12 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from db_proxy import DbProxy
 from sqlalchemy.engine import URL
-from test_tick_writer import T0, _contracts, _count
 
 from alc_data import Database, OptionTick, StockTick, StockTickWriter, TickWriter
 from alc_data.errors import InvalidRowError, RowsNotWrittenError, WriteFailedError
+from tests.support.db_proxy import DbProxy
+from tests.support.writing import T0, count, seed_contracts
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -38,7 +38,7 @@ async def test_a_programming_error_keeps_every_row_and_says_so(
 ) -> None:
     """An exception without a SQLSTATE (here an injected TypeError, as a driver API change
     would raise) is not bad data: no row is rejected, no chunk is bisected, the rows stay."""
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     writer = TickWriter(db, interval=3600)
     attempts: list[int] = []
     real = writer.copy.sql.write
@@ -63,11 +63,11 @@ async def test_a_programming_error_keeps_every_row_and_says_so(
         _balanced(writer)
     finally:
         await writer.close()
-    assert await _count(db, "market_data_ticks") == 64
+    assert await count(db, "market_data_ticks") == 64
 
 
 async def test_out_of_range_values_are_rejected_by_name_at_put(db: Database) -> None:
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     now = datetime.now(UTC)
     bad = {
         "before 1990": OptionTick(cid, datetime(1, 1, 1, tzinfo=UTC), 1.0, 1.1),
@@ -97,7 +97,7 @@ async def test_out_of_range_values_are_rejected_by_name_at_put(db: Database) -> 
 
 
 async def test_stock_sizes_are_counts(db: Database) -> None:
-    spy, _ = await _contracts(db)
+    spy, _ = await seed_contracts(db)
     async with StockTickWriter(db, interval=3600) as writer:
         assert await writer.put(StockTick(spy, T0, 500.0, bid_size=-1.0)) is False
         assert "bid_size is negative" in str(writer.rejections[-1])
@@ -107,7 +107,7 @@ async def test_stock_sizes_are_counts(db: Database) -> None:
 async def test_a_day_without_a_possible_partition_does_not_stall_the_others(db: Database) -> None:
     """The database refuses to create one day's partition (an overlapping one exists): that
     day's rows are rejected by name, every other row is written, and no flush fails."""
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     blocked = T0 + timedelta(days=1)
     async with db.raw() as conn:
         await conn.execute(
@@ -135,7 +135,7 @@ async def test_a_database_that_hangs_is_an_outage_and_nothing_is_lost(
 ) -> None:
     """The proxy stops forwarding without closing (a network partition): the flush gives up
     after write_timeout with every row kept, and writes them once the database answers."""
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     proxy = DbProxy(migrated_url)
     through = await proxy.start()
     writer = TickWriter(Database.from_url(through, pool_pre_ping=False), interval=3600,
@@ -160,4 +160,4 @@ async def test_a_database_that_hangs_is_an_outage_and_nothing_is_lost(
         await asyncio.wait_for(writer.close(), 20)
         await writer.db.close()
         await proxy.sever()
-    assert await _count(db, "market_data_ticks") == 50
+    assert await count(db, "market_data_ticks") == 50

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import URL
-from test_tick_writer import T0, _contracts, _count, _Proxy
 
 from alc_data import Database, DataValidator, OptionTick, TickWriter
 from alc_data.errors import RowsNotWrittenError
 from alc_data.validation import InlineValidationHook
 from alc_data.validation.tally import BatchReport
+from tests.support.writing import T0, RestartableProxy, count, seed_contracts
 
 Row = tuple[Any, ...]
 
@@ -38,7 +38,7 @@ async def _stored(db: Database) -> set[tuple[int, Any]]:
 async def test_inline_validation_reports_findings_and_the_rows_are_still_written(
     db: Database,
 ) -> None:
-    _, (cid, other, *_) = await _contracts(db)
+    _, (cid, other, *_) = await seed_contracts(db)
     clean = [
         OptionTick(c, T0 + timedelta(seconds=i), 1.00, 1.10, 1.05, 10, 12, volume=100 + i)
         for c in (cid, other)
@@ -51,7 +51,7 @@ async def test_inline_validation_reports_findings_and_the_rows_are_still_written
         await writer.put_many([*clean[:25], crossed, *clean[25:]])
         assert await writer.flush() == 41
     assert writer.counts.written == 41 and writer.counts.rejected == 0
-    assert await _count(db, "market_data_ticks") == 41  # the crossed quote is stored too
+    assert await count(db, "market_data_ticks") == 41  # the crossed quote is stored too
     assert hook.reports == 1 and hook.checked == 41  # one flush, every row once
     assert hook.rule_failures == {"price_sanity": 1}  # the crossed quote, nothing else
     assert reports == [hook.last_report]
@@ -61,7 +61,7 @@ async def test_inline_validation_reports_findings_and_the_rows_are_still_written
 
 
 async def test_before_write_sees_each_row_once_before_it_is_written(db: Database) -> None:
-    _, ids = await _contracts(db, n=4)
+    _, ids = await seed_contracts(db, n=4)
     seen: list[Row] = []
     calls = 0
 
@@ -92,7 +92,7 @@ async def test_before_write_sees_each_row_once_before_it_is_written(db: Database
 
 
 async def test_a_failing_before_write_does_not_stop_the_write(db: Database) -> None:
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
 
     async def broken(rows: Sequence[Row]) -> None:
         raise RuntimeError("validator crashed")
@@ -103,14 +103,14 @@ async def test_a_failing_before_write_does_not_stop_the_write(db: Database) -> N
         )
         assert await writer.flush() == 5
     assert writer.counts.last_error is not None and "validator crashed" in writer.counts.last_error
-    assert await _count(db, "market_data_ticks") == 5
+    assert await count(db, "market_data_ticks") == 5
 
 
 async def test_rows_requeued_after_an_outage_are_not_shown_twice(
     db: Database, migrated_url: URL
 ) -> None:
-    _, (cid, *_) = await _contracts(db)
-    proxy = _Proxy(migrated_url)
+    _, (cid, *_) = await seed_contracts(db)
+    proxy = RestartableProxy(migrated_url)
     port = await proxy.start()
     proxied = migrated_url.set(host="127.0.0.1", port=port, query={})
     seen: list[Row] = []

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import URL
-from test_tick_writer import T0, _contracts, _count, _Proxy
 
 from alc_data import Database, OptionTick, TickWriter
 from alc_data.errors import RowsNotWrittenError, UnknownReferenceError
+from tests.support.writing import T0, RestartableProxy, count, seed_contracts
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def _balanced(writer: TickWriter) -> None:
 async def test_a_contract_deleted_after_it_was_verified_does_not_block_the_duplicate_fallback(
     db: Database,
 ) -> None:
-    _, (cid, gone, *_) = await _contracts(db)
+    _, (cid, gone, *_) = await seed_contracts(db)
     writer = TickWriter(db, interval=3600)
     try:
         await writer.put_many([OptionTick(cid, T0, 1.0, 1.1), OptionTick(gone, T0, 1.0, 1.1)])
@@ -65,13 +65,13 @@ async def test_a_contract_deleted_after_it_was_verified_does_not_block_the_dupli
         _balanced(writer)
     finally:
         await asyncio.wait_for(writer.close(), 10)
-    assert await _count(db, "market_data_ticks") == 2  # cid at T0 and T0 + 1 s
+    assert await count(db, "market_data_ticks") == 2  # cid at T0 and T0 + 1 s
 
 
 async def test_a_partition_dropped_after_it_was_created_does_not_block_the_duplicate_fallback(
     db: Database,
 ) -> None:
-    _, (cid, *_) = await _contracts(db)
+    _, (cid, *_) = await seed_contracts(db)
     later = T0 + timedelta(days=1)
     # More rows than COPY buffers before inserting (1,000), so that COPY meets a duplicate
     # before it routes the row whose partition is gone: the fallback meets the partition.
@@ -96,14 +96,14 @@ async def test_a_partition_dropped_after_it_was_created_does_not_block_the_dupli
         _balanced(writer)
     finally:
         await asyncio.wait_for(writer.close(), 10)
-    assert await _count(db, "market_data_ticks") == 1201
+    assert await count(db, "market_data_ticks") == 1201
 
 
 async def test_an_outage_in_the_middle_of_a_split_chunk_requeues_only_the_unwritten_rows(
     db: Database, migrated_url: URL, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, (cid, *_) = await _contracts(db)
-    proxy = _Proxy(migrated_url)
+    _, (cid, *_) = await seed_contracts(db)
+    proxy = RestartableProxy(migrated_url)
     port = await proxy.start()
     proxied = migrated_url.set(host="127.0.0.1", port=port, query={})
     writer = TickWriter(Database.from_url(proxied, pool_pre_ping=False), idempotent=True,
@@ -140,4 +140,4 @@ async def test_an_outage_in_the_middle_of_a_split_chunk_requeues_only_the_unwrit
     finally:
         await writer.db.close()
         await proxy.sever()
-    assert await _count(db, "market_data_ticks") == 100
+    assert await count(db, "market_data_ticks") == 100

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 import pytest
@@ -13,12 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from alc_data.db.database import Database
 from alc_data.ib.pacing import PacingRules
 from alc_data.ib.sim import SimClock, SimConfig, SimServer
-
-#: IB's pacing windows compressed 100x (10 minutes -> 6 s), shared by simulator and loader.
-RULES = PacingRules(time_scale=0.01)
-
-
-SimFactory = Callable[..., Awaitable[tuple[SimServer, IB]]]
+from tests.support.loading import RULES, SimFactory
 
 
 @pytest.fixture
@@ -27,9 +22,14 @@ async def start_sim() -> AsyncIterator[SimFactory]:
     servers: list[SimServer] = []
     clients: list[IB] = []
 
-    async def start(now: datetime | None, rules: PacingRules = RULES) -> tuple[SimServer, IB]:
+    async def start(
+        now: datetime | None,
+        rules: PacingRules = RULES,
+        monotonic: Callable[[], float] | None = None,
+    ) -> tuple[SimServer, IB]:
         clock = SimClock(now) if now is not None else SimClock()
-        sim = SimServer(SimConfig(seed=11, pacing=rules), port=0, clock=clock)
+        sim = SimServer(SimConfig(seed=11, pacing=rules), port=0, clock=clock,
+                        monotonic=monotonic)  # fmt: skip
         await sim.start()
         servers.append(sim)
         ib = IB()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -24,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, object]]:
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
     args = _parser().parse_args(argv)
     code = args.func(args)
     out = capsys.readouterr().out.strip().splitlines()

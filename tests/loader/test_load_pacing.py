@@ -8,14 +8,21 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from conftest import RULES, SimFactory
 from ib_async import IB
-from loader_helpers import MARCH_13, expected, statuses, stored
 
 from alc_data import HistoricalDataLoader
 from alc_data.db.database import Database
 from alc_data.ib.pacing import HistoricalRequestKey, PacingRules, PacingTracker
 from alc_data.loader import LoaderConfig, LoadProgress, PacingScheduler
+from tests.support.loading import (
+    MARCH_13,
+    RULES,
+    SimFactory,
+    SteppedClock,
+    expected,
+    statuses,
+    stored,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,6 +31,10 @@ def _errors(ib: IB) -> list[tuple[int, str]]:
     seen: list[tuple[int, str]] = []
     ib.errorEvent += lambda req_id, code, message, contract: seen.append((code, message))
     return seen
+
+
+def _violations(seen: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    return [e for e in seen if e[0] == 162 and "pacing violation" in e[1]]
 
 
 async def test_scheduler_never_breaks_a_rule_despite_network_and_server_delays() -> None:
@@ -53,24 +64,43 @@ async def test_scheduler_never_breaks_a_rule_despite_network_and_server_delays()
 
 async def test_default_rules_never_provoke_a_162(start_sim: SimFactory, db: Database) -> None:
     """30-second bars fall under the hard rules: 10 options x 3 days of BID_ASK (counting twice)
-    and the underlying's 3 requests weigh 63, more than the 60 one window allows."""
-    rules = PacingRules(time_scale=0.004)  # IB's default limits, windows 250x shorter
-    sim, ib = await start_sim(MARCH_13, rules)
+    and the underlying's 3 requests weigh 63, more than the 60 one window allows.
+
+    Scheduler and simulator read one stepped clock that moves only when the scheduler waits, so
+    the 63 land in one window however slowly the machine serves them (on the wall clock they
+    took longer than a compressed window, and the scheduler rightly never had to wait).
+    """
+    rules = PacingRules()  # IB's limits, unscaled: waiting costs no wall time on this clock
+    clock = SteppedClock()
+    sim, ib = await start_sim(MARCH_13, rules, clock.now)
     seen = _errors(ib)
     config = LoaderConfig(
         bar_size="30 secs", max_contracts=10, sessions_per_request=1, pacing=rules,
-        volatility_what_to_show=(),
+        volatility_what_to_show=(), max_attempts=1,
     )  # fmt: skip
+
+    # Positive control: a scheduler that ignores the 60-per-window rule draws 162s here.
+    lax = PacingScheduler(replace(rules, max_requests=10**6), clock=clock)
+    control = await HistoricalDataLoader(db, ib, config, scheduler=lax).load_symbol_history(
+        "SPY", date(2024, 3, 4), date(2024, 3, 6)
+    )
+    assert control["history_requests"] == 3 * 11
+    assert control["errors"] > 0 and _violations(seen) != []
+    clock.advance(rules.window)
+    seen.clear()
+
     start, end = date(2024, 3, 11), date(2024, 3, 13)
-    stats = await HistoricalDataLoader(db, ib, config).load_symbol_history("SPY", start, end)
+    scheduler = PacingScheduler(rules, clock=clock)
+    loader = HistoricalDataLoader(db, ib, config, scheduler=scheduler)
+    stats = await loader.load_symbol_history("SPY", start, end)
 
     assert [e for e in seen if e[0] == 162] == []
     assert stats["errors"] == 0
     assert stats["history_requests"] == 3 * 11  # 3 days x (10 options + the underlying)
-    assert stats["pacing_waits"] > 0
+    assert stats["pacing_waits"] > 0 and max(clock.slept) > rules.window / 2
     want_stock, want_option = await expected(db, sim.model, config, start, end, MARCH_13)
-    assert await stored(db, "stock_bars") == want_stock
-    assert await stored(db, "option_bars") == want_option
+    assert {r for r in await stored(db, "stock_bars") if r[3].date() >= start} == want_stock
+    assert {r for r in await stored(db, "option_bars") if r[3].date() >= start} == want_option
 
 
 async def test_injected_162s_are_retried_and_lose_nothing(

@@ -21,7 +21,7 @@ from alc_data.repositories import (
     StockTick,
     StockTickRepository,
 )
-from tests.read.market import DAY0, Market, add_contracts, add_underlying, random_ticks
+from tests.support.market import DAY0, Market, add_contracts, add_underlying, random_ticks
 
 
 @pytest.fixture(scope="module")

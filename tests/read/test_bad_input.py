@@ -15,10 +15,11 @@ from alc_data.errors import (
     DataError,
     NaiveDatetimeError,
     UnknownReferenceError,
+    UnknownSourceError,
 )
 from alc_data.read import ArrowReader
 from alc_data.read.literals import int_literal, text_literal, time_literal
-from tests.read.market import DAY0, Market, add_underlying
+from tests.support.market import DAY0, Market, add_underlying
 
 try:  # main keeps shared test helpers in tests/support
     from tests.support.db_proxy import DbProxy
@@ -52,7 +53,11 @@ def test_typed_errors(reader: ArrowReader, market: Market) -> None:
                            start=DAY0, end=DAY0 + HOUR)  # fmt: skip
     with pytest.raises(DataError, match="source"):
         reader.ticks(ids, start=DAY0, end=DAY0 + HOUR, source="x' OR 'a'='a")
-    assert reader.ticks(ids, start=DAY0, end=DAY0 + HOUR, source="ib-paper").num_rows > 0
+    with pytest.raises(UnknownSourceError, match=r"known sources: .*unspecified"):
+        reader.ticks(ids, start=DAY0, end=DAY0 + HOUR, source="ib-paper")
+    # positive control: the source that wrote the rows, by name and by default
+    assert reader.ticks(ids, start=DAY0, end=DAY0 + HOUR, source="unspecified").num_rows > 0
+    assert reader.ticks(ids, start=DAY0, end=DAY0 + HOUR).num_rows > 0
 
 
 async def test_a_quote_in_a_name_stays_inside_the_literal(

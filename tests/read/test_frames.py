@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from alc_data.read import ArrowReader
 from alc_data.repositories import OptionBarRepository, OptionTickRepository, StockTickRepository
-from tests.read.market import DAY0, Market
+from tests.support.market import DAY0, Market
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -99,7 +99,7 @@ async def test_quote_bar_frame_equals_the_object_api(
     async with AsyncSession(engine) as session:
         repo = OptionBarRepository(session)
         for cid in ids:
-            bars = await repo.bars(cid, interval=step, start=start, end=end, source=basis)
+            bars = await repo.bars(cid, interval=step, start=start, end=end, basis=basis)
             expected += [(cid, *bar) for bar in bars]
     expected.sort(key=lambda r: (r[1], r[0]))
     got = _rows(frame)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from tests.read.market import DAY0, Market
+from tests.support.market import DAY0, Market
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -17,7 +17,7 @@ from alc_data.errors import DataError
 from alc_data.read import ArrowReader
 from alc_data.read.slice_streams import time_slices
 from alc_data.repositories import OptionChainRepository
-from tests.read.market import DAY0, Market
+from tests.support.market import DAY0, Market
 
 START, END = DAY0 - timedelta(hours=16), DAY0 + timedelta(days=2, hours=8)  # 4 UTC days
 

@@ -21,7 +21,7 @@ from alc_data.repositories import (
     StockTick,
     StockTickRepository,
 )
-from tests.read.market import DAY0, add_contracts, add_underlying
+from tests.support.market import DAY0, add_contracts, add_underlying
 
 AS_OF = DAY0 + timedelta(hours=1)
 

@@ -32,7 +32,7 @@ async def atm_options(ib: IB, sim: SimServer, symbol: str = "SPY", nth: int = 2)
 async def test_connect_with_defaults_and_several_clients(sim: SimServer, connect: Connect) -> None:
     first = await connect(1)
     assert first.isConnected() and first.client.serverVersion() == SERVER_VERSION
-    assert first.managedAccounts() == ["DU1234567"]
+    assert first.managedAccounts() == ["SIMULATED"]  # never a paper account (DU...)
     others = [await connect(cid) for cid in (2, 7, 0)]
     times = await asyncio.gather(*(c.reqCurrentTimeAsync() for c in (first, *others)))
     assert all(abs((t - datetime.now(UTC)).total_seconds()) < 5 for t in times)
@@ -100,7 +100,11 @@ async def test_stream_matches_the_model(sim: SimServer, ib: IB, until: Until) ->
     assert ts.dividends.nextDate == datetime.strptime(next_date, "%Y%m%d").date()
     assert ts.dividends.nextAmount == float(next_amount) > 0
     assert tc.dividends is None  # tick 456 belongs to the stock
-    assert tc.callOpenInterest > 0 and tp.putOpenInterest > 0 and math.isnan(ts.callOpenInterest)
+    assert tc.callOpenInterest > 0 and tp.putOpenInterest > 0
+    # on the underlying, ticks 27-30 are the totals over its options (generic ticks 100, 101)
+    assert (ts.callOpenInterest, ts.putOpenInterest) == spy_quote.option_open_interest
+    assert (ts.callVolume, ts.putVolume) == spy_quote.option_volume
+    assert min(*spy_quote.option_open_interest, *spy_quote.option_volume) > 0
     assert tc.impliedVolatility == pytest.approx(tc.modelGreeks.impliedVol)
     assert ts.histVolatility > 0
     for t in (tc, tp):

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import socket
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from ib_async import IB
 
+from alc_data.ib.sim import MarketModel
 from alc_data.ib.sim.cli import register, serve
 
 pytestmark = pytest.mark.timeout(30)
@@ -57,7 +61,11 @@ async def test_module_serves_until_ctrl_c() -> None:
     try:
         line = await asyncio.wait_for(proc.stderr.readline(), 10)
         assert b"IB simulator ready on 127.0.0.1:%d" % port in line
-        for part in (b"server version 176", b"SPY, QQQ, AAPL, IWM, SPX", b"live data at any hour"):
+        for part in (
+            b"server versions 157-178",
+            b"SPY, QQQ, AAPL, IWM, SPX",
+            b"live data at any hour",
+        ):
             assert part in line
         ib = IB()
         await ib.connectAsync("127.0.0.1", port, clientId=9)
@@ -131,3 +139,63 @@ def test_update_interval_below_10_ms_is_refused_by_the_config() -> None:
     with pytest.raises(ValueError, match="at least 10 ms"):
         SimConfig(update_interval=0.0)
     assert SimConfig(update_interval=0.01).update_interval == 0.01  # the limit itself is fine
+
+
+def _live_scenario(path: Path) -> Path:
+    """A scenario on today's listings (the served clock is real time)."""
+    model = MarketModel(5)
+    expiry = model.expirations("SPY")[3]
+    spot = model.path("SPY").price(datetime.now(UTC).timestamp())
+    strike = min(model.strikes("SPY", expiry), key=lambda k: abs(k - spot))
+    legs = [
+        {"expiry": expiry.isoformat(), "strike": strike, "right": "C", "side": "sell"},
+        {"expiry": expiry.isoformat(), "strike": strike, "right": "P", "side": "buy"},
+    ]
+    entry = {"id": "live", "kind": "conversion", "symbol": "SPY", "legs": legs}
+    entry |= {"start": "+30s", "duration_s": 60, "edge": 0.5}
+    path.write_text(json.dumps({"fees": {"per_contract": 0.65}, "opportunities": [entry]}))
+    return path
+
+
+async def test_serve_prints_the_scenario_it_plants(tmp_path: Path) -> None:
+    port = free_port()
+    scenario = _live_scenario(tmp_path / "live.json")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "alc_data.ib.sim",
+        "serve",
+        "--port",
+        str(port),
+        "--seed",
+        "5",
+        "--scenario",
+        str(scenario),
+        "--implied",
+        "list",
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stderr is not None
+    try:
+        line = await asyncio.wait_for(proc.stderr.readline(), 60)
+        assert b"IB simulator ready on 127.0.0.1:%d" % port in line
+        assert b"scenario: %s: 1 planted" % str(scenario).encode() in line
+        assert b"live conversion" in line and b"edge 0.50" in line
+        proc.terminate()
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+def test_a_bad_scenario_stops_serve_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("opportunities:\n  - {id: x, kind: straddle}\n")
+    assert serve(serve_args(scenario=str(bad))) == 2
+    assert "kind must be one of conversion, reversal, box, calendar" in capsys.readouterr().err
+    assert serve(serve_args(scenario=str(tmp_path / "missing.yaml"))) == 2
+    assert "cannot read scenario" in capsys.readouterr().err

@@ -45,11 +45,7 @@ def ts_migrated(ts_url: URL) -> URL:
     the leg creates the extension through the migration once, keeps it while cycling the
     time-series revision, and the last test downgrades to base (dropping it).
     """
-    os.environ["ALC_RETENTION_DAYS"] = "30"
-    try:
-        migrate.upgrade(ts_url, "head", backend="timescale")
-    finally:
-        del os.environ["ALC_RETENTION_DAYS"]
+    migrate.upgrade(ts_url, "head", backend="timescale", retention_days=30)
     return ts_url
 
 

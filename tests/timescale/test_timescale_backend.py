@@ -84,9 +84,10 @@ async def test_catalog(ts_migrated: URL) -> None:
         "FROM timescaledb_information.hypertable_columnstore_settings",
     )
     by_table = {r[0]: r for r in settings}
-    assert by_table["market_data_ticks"][1] == "contract_id"
-    assert by_table["stock_data_ticks"][1] == "underlying_id"
-    assert by_table["option_bars"][1] == "contract_id,what_to_show,bar_size"
+    # One segment per contract and source (revision 0006).
+    assert by_table["market_data_ticks"][1] == "contract_id,source_id"
+    assert by_table["stock_data_ticks"][1] == "underlying_id,source_id"
+    assert by_table["option_bars"][1] == "contract_id,source_id,what_to_show,bar_size"
     assert by_table["market_data_ticks"][2] == '"time" DESC'
 
     caggs = await _fetch(
@@ -140,7 +141,7 @@ async def _seed(engine: AsyncEngine, start: datetime, minutes: int) -> int:
             ],
         )
     assert contract is not None
-    return contract
+    return int(contract)
 
 
 async def test_ticks_aggregates_and_columnstore(ts_engine: AsyncEngine) -> None:

@@ -197,3 +197,24 @@ def test_unknown_override_is_refused() -> None:
     with pytest.raises(ConfigError, match="host"):
         load_settings(host="db")  # a field's Python name is not a setting name
     assert load_settings(DB_HOST="db").database.host == "db"
+
+
+def test_library_objects_never_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only load_settings() and Database.from_settings() read the environment; a Database from a
+    URL, a validator or a collector config built without Settings use the documented defaults."""
+    from alc_data import Database, DataValidator
+    from alc_data.config import default_settings
+
+    monkeypatch.setenv("ALC_BATCH_SIZE", "7")
+    monkeypatch.setenv("ALC_DATABASE_URL", "postgresql://u@db.example:5432/prod")
+    assert load_settings().collection.batch_size == 7  # positive control: the variable is read
+    assert default_settings().collection.batch_size == 1000
+    assert default_settings(ALC_BATCH_SIZE=9).collection.batch_size == 9
+
+    db = Database.from_url("postgresql://u@localhost:5432/mine")
+    assert db.settings.collection.batch_size == 1000
+    assert not db.settings.database.is_configured
+    assert DataValidator(None).settings.collection.batch_size == 1000
+    opted_in = Database.from_settings()
+    assert opted_in.settings.collection.batch_size == 7
+    assert opted_in.settings.database.is_configured

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from validation_helpers import EXPIRY, NOW
-
 from alc_data import OptionTick
 from alc_data.validation import ContractTerms, InlineValidationHook
 from alc_data.validation.hook import TICK_COLUMNS
+from tests.support.validating import EXPIRY, NOW
 
 
 async def test_the_hook_reads_option_tick_rows_by_default() -> None:

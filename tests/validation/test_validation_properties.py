@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from validation_helpers import NOW, OPEN, context, run, snap, sync
 
 from alc_data.validation import (
     ArbitrageBoundsRule,
@@ -25,6 +24,7 @@ from alc_data.validation import (
     default_rules,
 )
 from alc_data.validation.rules_arbitrage import TOLERANCE, Terms, bounds
+from tests.support.validating import NOW, OPEN, context, run, snap, sync
 
 INVALID = ValidationResult.INVALID
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -108,8 +108,8 @@ scales = st.integers(-8, 8).map(lambda e: 2.0**e)  # exact in binary: no roundin
 @FAST
 @given(st.lists(quotes, min_size=1, max_size=4), scales)
 def test_scale_free_rules_do_not_change_their_verdict_with_the_price_scale(
-    batch: list,
-    k: float,  # type: ignore[type-arg]
+    batch: list[MarketDataSnapshot],
+    k: float,
 ) -> None:
     batch = [replace(q, contract_id=i) for i, q in enumerate(batch)]
     scaled = [_scaled(q, k) for q in batch]
@@ -226,4 +226,6 @@ def test_staleness_flags_exactly_contracts_idle_longer_than_the_threshold(
     batch = [snap(contract_id=i, time=NOW - timedelta(seconds=a)) for i, a in enumerate(ages)]
     ctx = context(as_of=NOW, limits=ValidationSettings(ALC_STALE_AFTER_SECONDS=stale))
     found = run(StalenessRule(), *batch, ctx=ctx)
-    assert sorted(f.contract_id for f in found) == [i for i, a in enumerate(ages) if a >= stale]
+    assert sorted(-1 if f.contract_id is None else f.contract_id for f in found) == [
+        i for i, a in enumerate(ages) if a >= stale
+    ]

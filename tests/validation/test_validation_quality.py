@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from validation_helpers import EXPIRY, NOW
 
 from alc_data import DataValidator
 from alc_data.validation import REPORT_KEYS
 from alc_data.validation.cli import register
+from tests.support.validating import EXPIRY, NOW
 
 START = NOW - timedelta(hours=1)  # 14:00 New York
 SPY, AAPL = 1, 2
@@ -295,7 +295,7 @@ async def test_inline_hook_is_off_by_default_and_checks_rows_when_enabled(
 
     rows = [row(C500, 10.0, 10.1), row(P500, 9.6, 9.5)]
     assert await InlineValidationHook().check(rows) is None
-    seen = []
+    seen: list[Any] = []
     hook = InlineValidationHook(DataValidator(seeded), enabled=True, on_findings=seen.append)
     report = await hook.check(rows)
     assert report is not None and report.total == 2

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
-from validation_helpers import (
+
+from alc_data.config import ValidationSettings
+from alc_data.validation import (
+    ArbitrageBoundsRule,
+    BatchRule,
+    GapRule,
+    GreeksBoundsRule,
+    MarketDataSnapshot,
+    PriceSanityRule,
+    PutCallParityRule,
+    StalenessRule,
+    TimeConsistencyRule,
+    ValidationResult,
+    VolumeMonotonicRule,
+    WideSpreadRule,
+)
+from tests.support.validating import (
     EQUITY_CLOSE,
     LATE_CLOSE,
     NOW,
@@ -16,24 +33,11 @@ from validation_helpers import (
     snap,
 )
 
-from alc_data.config import ValidationSettings
-from alc_data.validation import (
-    ArbitrageBoundsRule,
-    GapRule,
-    GreeksBoundsRule,
-    PriceSanityRule,
-    PutCallParityRule,
-    StalenessRule,
-    TimeConsistencyRule,
-    ValidationResult,
-    VolumeMonotonicRule,
-    WideSpreadRule,
-)
-
 INVALID, WARNING = ValidationResult.INVALID, ValidationResult.WARNING
 
 
-def results(rule, *snapshots, **ctx):  # type: ignore[no-untyped-def]
+def results(rule: BatchRule, *snapshots: MarketDataSnapshot, **ctx: Any) -> list[ValidationResult]:
+    """The verdicts ``rule`` gives ``snapshots`` (with a context built from ``ctx``)."""
     return [f.result for f in run(rule, *snapshots, ctx=context(**ctx) if ctx else None)]
 
 
@@ -308,7 +312,7 @@ async def test_documented_custom_rule_example_works_as_written() -> None:
     from alc_data import DataValidator, ValidationResult, ValidationRule
 
     class CustomRule(ValidationRule):
-        def __init__(self):  # type: ignore[no-untyped-def]
+        def __init__(self) -> None:
             super().__init__("custom_rule", "Custom validation", critical=False)
 
         async def validate(self, snapshot, context=None):  # type: ignore[no-untyped-def]

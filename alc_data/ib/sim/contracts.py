@@ -13,10 +13,11 @@ from functools import lru_cache
 from alc_data import exchange_calendar as cal
 from alc_data.ib.sim import instruments as ins
 from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec
+from alc_data.ib.sim.market_rules import rule_id
 from alc_data.ib.sim.model import QuoteModel as MarketModel
 from alc_data.ib.sim.protocol import Out, RequestContract
 
-__all__ = ["contract_details_fields", "resolve", "sec_def_opt_params"]
+__all__ = ["contract_details_fields", "details_for_version", "resolve", "sec_def_opt_params"]
 
 OPTION_EXCHANGES = ("SMART", "CBOE", "AMEX", "ISE", "PHLX")
 _MAX_MATCHES = 20_000
@@ -172,7 +173,7 @@ def contract_details_fields(
             "",
             "",
             "",
-            "26" if item.is_index else "26,26",
+            "26" if item.is_index else "26,26",  # one rule per valid exchange
             "",
             "ETF" if item.category.endswith("Fund") else ("" if item.is_index else "COMMON"),
             1 if not item.is_index else 0,
@@ -220,13 +221,26 @@ def contract_details_fields(
         "",
         und.symbol,
         und.sec_type,
-        "32,109",
+        ",".join([str(rule_id(item))] * len(OPTION_EXCHANGES)),
         f"{item.expiry:%Y%m%d}",
         "",
         1,
         1,
         1,
     ]
+
+
+def details_for_version(fields: list[object], version: int) -> list[object]:
+    """A contractDetails message (built in the 164+ layout) in ``version``'s layout.
+
+    Before 164 the message carries a version field (8) and ``mdSizeMultiplier`` (after the
+    minimum tick) and no size increments; 163 alone has the suggested size increment.
+    """
+    if version >= 164:
+        return fields
+    head, min_tick, rest = fields[1:13], fields[13], fields[14:-3]
+    tail = [fields[-1]] if version == 163 else []
+    return [fields[0], 8, *head, min_tick, 1, *rest, *tail]
 
 
 def sec_def_opt_params(

@@ -81,6 +81,8 @@ class Quote:
     ``bid``/``ask`` are None for an index; ``open_interest`` is None for underlyings. Greeks
     are None for underlyings; a side's greeks are None when that side has no positive price.
     ``dividends`` is IB's tick 456 text for stocks (None for options and indexes).
+    ``option_volume`` and ``option_open_interest`` are an underlying's (calls, puts) totals
+    over its options (IB's ticks 29/30 and 27/28, generic ticks 100 and 101); None for options.
     """
 
     con_id: int
@@ -101,6 +103,8 @@ class Quote:
     bid_greeks: Greeks | None = None
     ask_greeks: Greeks | None = None
     dividends: str | None = None
+    option_volume: tuple[int, int] | None = None
+    option_open_interest: tuple[int, int] | None = None
 
     @property
     def mid(self) -> float | None:

@@ -7,8 +7,10 @@ only this object, so the dependencies point one way: gateway <- session <- reque
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import timedelta
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from alc_data.ib.pacing import PacingTracker
@@ -17,10 +19,22 @@ from alc_data.ib.sim.config import SimConfig
 from alc_data.ib.sim.core import Quote
 from alc_data.ib.sim.faults import Faults
 from alc_data.ib.sim.market import MarketModel
+from alc_data.ib.sim.planting import PlantedOpportunity, Planter
 from alc_data.ib.sim.protocol import Out
 from alc_data.ib.sim.streaming import DELAY_SECONDS, Subscription
 
-__all__ = ["Gateway", "Peer"]
+__all__ = ["TICK_SECONDS", "Gateway", "Peer", "StreamLike"]
+
+_BUSY_NOTED = 0.005  # shorter stalls do not bunch messages up
+TICK_SECONDS = 0.01  # how often the watcher task looks at the event loop
+
+
+class StreamLike(Protocol):
+    """A streaming request other than market data (bars, tick-by-tick, history updates, depth)."""
+
+    def messages(self, now: datetime) -> list[bytes]:
+        """What to send the client at ``now`` (nothing when nothing changed)."""
+        ...
 
 
 class Peer(Protocol):
@@ -29,6 +43,9 @@ class Peer(Protocol):
     client_id: int | None
     ready: bool
     subscriptions: dict[int, Subscription]
+
+    @property
+    def streams(self) -> Mapping[int, StreamLike]: ...
 
     def send(self, *fields: object) -> None: ...
 
@@ -65,10 +82,49 @@ class Gateway:
             quote_period=self.config.update_interval,
             clock=self.clock,
         )
+        self.planter: Planter | None = None
+        if self.config.scenario is not None:
+            start = self.config.scenario_start or self.clock.now()
+            self.planter = Planter(
+                self.model, self.config.scenario, start, implied=self.config.implied
+            )
+            self.planter.attach()
         self.faults = Faults(self)
         self.pacing = PacingTracker(self.config.pacing)
         self.sessions: set[Peer] = set()
         self._next_order_id = 1
+        self._busy: deque[tuple[float, float]] = deque()  # (perf_counter at end, seconds)
+        self.last_tick = time.perf_counter()
+
+    def note_busy(self, seconds: float) -> None:
+        """Record that the server could not read for ``seconds`` (a long handler or update)."""
+        if seconds > _BUSY_NOTED:
+            self._busy.append((time.perf_counter(), seconds))
+            while len(self._busy) > 256:
+                self._busy.popleft()
+
+    def busy_since(self, since: float) -> float:
+        """Seconds the event loop was blocked since ``since`` (a ``time.perf_counter()``).
+
+        Messages a client sent meanwhile are read together afterwards, so they look faster
+        than they were sent; the message-rate limit allows for it.
+        """
+        now = time.perf_counter()
+        pending = max(0.0, now - max(self.last_tick, since) - TICK_SECONDS * 2)  # blocked now
+        noted = sum(seconds for end, seconds in self._busy if end > since)
+        return pending + noted
+
+    def tick(self) -> None:
+        """Called every few milliseconds by a watcher task: a late call is a busy loop."""
+        now = time.perf_counter()
+        self.note_busy(now - self.last_tick - TICK_SECONDS)
+        self.last_tick = now
+
+    def planted(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[PlantedOpportunity]:
+        """The opportunities planted at some instant of [start, end) (none without a scenario)."""
+        return self.planter.planted(start, end) if self.planter is not None else []
 
     def client_id_in_use(self, client_id: int) -> bool:
         """True when another connected session already uses ``client_id``."""
@@ -115,9 +171,11 @@ class Gateway:
         quotes: dict[tuple[int, bool], Quote] = {}
         sent = 0
         for session in list(self.sessions):
-            if not session.subscriptions or session.is_congested():
+            if not (session.subscriptions or session.streams) or session.is_congested():
                 continue
             chunks: list[bytes] = []
+            for stream in list(session.streams.values()):
+                chunks.extend(stream.messages(now))
             for sub in session.subscriptions.values():
                 key = (sub.con_id, sub.delayed)
                 q = quotes.get(key)

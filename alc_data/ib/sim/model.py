@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Protocol
 
 from alc_data import exchange_calendar as cal
 from alc_data.ib.sim import instruments as ins
@@ -23,7 +24,16 @@ from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec
 from alc_data.ib.sim.paths import UnderlyingPath
 from alc_data.ib.sim.valuation import OptionMarket, Valuer, option_tick
 
-__all__ = ["QuoteModel"]
+__all__ = ["QuoteModel", "Shifter"]
+
+
+class Shifter(Protocol):
+    """What moves planted legs' quotes (:class:`alc_data.ib.sim.planting.Planter`)."""
+
+    def bid_ask(self, option: OptionSpec, ts: float) -> tuple[float, float]:
+        """The option's quoted bid and ask at epoch second ``ts``."""
+        ...
+
 
 _CACHE_LIMIT = 300_000
 
@@ -63,6 +73,8 @@ class QuoteModel:
         self._memo: dict[tuple[int, str, float], float] = {}
         self._days: dict[tuple[int, float], tuple[float, float, int, int, float]] = {}
         self._contracts: dict[int, UnderlyingSpec | OptionSpec | None] = {}
+        #: planted opportunities (see :mod:`alc_data.ib.sim.planting`); None: the plain market
+        self.planter: Shifter | None = None
         self.valuer = Valuer(
             rate, lambda spec, ts: self.vol_levels(spec, math.floor((ts - EPOCH_TS) / 86_400.0))
         )
@@ -271,6 +283,13 @@ class QuoteModel:
             return 1.0
         return min(1800.0, 5.0 + 40.0 * z * z)
 
+    def trade_period_at(self, contract: UnderlyingSpec | OptionSpec, at: datetime) -> float:
+        """Seconds between the contract's simulated trades on ``at``'s day (trades fall on
+        multiples of it)."""
+        if isinstance(contract, UnderlyingSpec):
+            return self.trade_period(contract)
+        return self._daily(contract, at)[1]
+
     def quote(self, con_id: int, at: datetime) -> Quote:
         """What a market-data subscription to ``con_id`` shows at ``at``.
 
@@ -334,6 +353,7 @@ class QuoteModel:
         last_size = 100 * (1 + mix(self.seed, spec.con_id, int(last_ts)) % 20)
         volume = trades * 100 * (5 + mix(self.seed, spec.con_id, day) % 5)
         dividends = tick_456(spec, at.astimezone(cal.EXCHANGE_TZ).date())
+        volumes, interest = self.option_activity(spec, at)
         return Quote(
             spec.con_id,
             at,
@@ -350,7 +370,29 @@ class QuoteModel:
             path.realized_vol(day),
             mid,
             dividends=dividends,
+            option_volume=volumes,
+            option_open_interest=interest,
         )
+
+    def option_activity(
+        self, spec: UnderlyingSpec, at: datetime
+    ) -> tuple[tuple[int, int], tuple[int, int]]:
+        """An underlying's option (call, put) volume so far today and (call, put) open interest.
+
+        A model of the totals, not the sum over the simulated contracts (that would price every
+        listed option): open interest is fixed through a day, volume grows through the session.
+        """
+        day = day_index(at)
+        base = {"etf": 6_000_000, "stock": 3_000_000, "index": 9_000_000}[spec.product]
+        h = mix(self.seed, spec.con_id, day, 101)
+        calls = int(base * (0.8 + (h % 400) / 1000.0))
+        puts = int(base * (1.0 + ((h >> 20) % 400) / 1000.0))
+        minutes = max(0, int((at.timestamp() - self.session_start(at)) // 60))
+        per_minute = base // 2000
+        g = mix(self.seed, spec.con_id, day, 100)
+        call_volume = minutes * int(per_minute * (0.8 + (g % 400) / 1000.0))
+        put_volume = minutes * int(per_minute * (1.0 + ((g >> 20) % 400) / 1000.0))
+        return (call_volume, put_volume), (calls, puts)
 
     def _option_sizes(self, option: OptionSpec, z: float, ts: float) -> tuple[int, int]:
         scale = {"etf": 900.0, "stock": 300.0, "index": 60.0}[option.underlying.product]
@@ -386,14 +428,17 @@ class QuoteModel:
         last = self._memoized(option, "last", last_ts)
         volume = int((ts - opened) // period) * lot
         bid_size, ask_size = self._option_sizes(option, m.z, ts)
-        if m.bid == 0.0:
+        bid, ask = m.bid, m.ask
+        if self.planter is not None:
+            bid, ask = self.planter.bid_ask(option, ts)
+        if bid == 0.0:
             bid_size = 0
         last_size = 1 + mix(self.seed, option.con_id, int(last_ts)) % 10
         return Quote(
             option.con_id,
             at,
-            m.bid,
-            m.ask,
+            bid,
+            ask,
             bid_size,
             max(ask_size, 1),
             last,

@@ -159,6 +159,20 @@ class EarlyExercise:
             found = self._nodes[full] = _Node(value, delta * s)
         return found
 
+    def premium(
+        self,
+        right: str,
+        k: float,
+        s: float,
+        vol: float,
+        t: float,
+        dividends: Sequence[tuple[float, float]],
+    ) -> tuple[float, float]:
+        """(premium, its spot derivative) solved at once, uncached (for one-off calculations)."""
+        if self._solver is None:
+            self._solver = _Solver(self.rate)
+        return self._solver.eep(right, k, s, vol, t, dividends)
+
     @staticmethod
     def locate(s: float, k: float) -> tuple[int, float]:
         """The node below ``s`` and the position (0..1) of ``s`` between it and the next."""

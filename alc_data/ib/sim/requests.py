@@ -7,12 +7,20 @@ from datetime import timedelta
 
 from alc_data.exchange_calendar import EXCHANGE_TZ
 from alc_data.ib.pacing import HistoricalRequestKey
-from alc_data.ib.sim.contracts import contract_details_fields, resolve, sec_def_opt_params
+from alc_data.ib.sim.calculation_requests import CALCULATION_HANDLERS
+from alc_data.ib.sim.contracts import (
+    contract_details_fields,
+    details_for_version,
+    resolve,
+    sec_def_opt_params,
+)
 from alc_data.ib.sim.core import HistoryError
 from alc_data.ib.sim.history import bar_seconds, format_bar_time, head_timestamp
 from alc_data.ib.sim.instruments import OptionSpec, UnderlyingSpec, underlying_by_symbol
+from alc_data.ib.sim.minor_requests import MINOR_HANDLERS
 from alc_data.ib.sim.protocol import In, Out, parse_contract
 from alc_data.ib.sim.session import ClientSession, Handler
+from alc_data.ib.sim.stream_requests import STREAM_HANDLERS, HistoryUpdates
 from alc_data.ib.sim.streaming import DELAY_SECONDS, Subscription
 
 __all__ = ["HANDLERS"]
@@ -90,7 +98,8 @@ def _contract_details(s: ClientSession, f: list[str]) -> None:
         return
     today = s.now().astimezone(EXCHANGE_TZ).date()
     for item in matches:
-        s.send(*contract_details_fields(req_id, item, contract.exchange, today))
+        fields = contract_details_fields(req_id, item, contract.exchange, today)
+        s.send(*details_for_version(fields, s.version))
     s.send(Out.CONTRACT_DATA_END, 1, req_id)
 
 
@@ -170,7 +179,9 @@ def _market_data(s: ClientSession, f: list[str]) -> None:
 
 
 def _cancel_market_data(s: ClientSession, f: list[str]) -> None:
-    s.subscriptions.pop(int(f[2]), None)
+    req_id = int(f[2])
+    if s.subscriptions.pop(req_id, None) is None:
+        s.error(req_id, 300, f"Can't find EId with tickerId:{req_id}")
 
 
 def _historical_data(s: ClientSession, f: list[str]) -> None:
@@ -178,9 +189,13 @@ def _historical_data(s: ClientSession, f: list[str]) -> None:
     contract = parse_contract(f, 2)
     end, bar_size, duration = f[15], f[16], f[17]
     use_rth, what, format_date = f[18] == "1", f[19].upper(), int(f[20] or 1)
+    keep_up_to_date = contract.sec_type != "BAG" and len(f) > 21 and f[21] == "1"
     item = _one_contract(s, f, 2)
     if item is None:
         s.error(req_id, 200, NO_SECURITY)
+        return
+    if keep_up_to_date and end.strip():
+        s.error(req_id, 321, "Error validating request: end date not supported with keepUpToDate")
         return
     try:
         bar_seconds(bar_size)
@@ -231,6 +246,15 @@ def _historical_data(s: ClientSession, f: list[str]) -> None:
             b.bar_count,
         ]
     s.send(*fields)
+    if keep_up_to_date:
+        size = bar_seconds(bar_size)
+        updates = HistoryUpdates(req_id, item, server.model, size, what, use_rth, format_date, ())
+        s.streams[req_id] = updates
+        s.send_raw(b"".join(updates.messages(s.now())))
+
+
+def _cancel_historical_data(s: ClientSession, f: list[str]) -> None:
+    s.streams.pop(int(f[2]), None)
 
 
 def _head_timestamp(s: ClientSession, f: list[str]) -> None:
@@ -267,7 +291,7 @@ HANDLERS: dict[int, tuple[str, Handler]] = {
     In.CANCEL_POSITIONS: ("control", _ignore),
     In.CANCEL_ACCOUNT_SUMMARY: ("control", _ignore),
     In.CANCEL_ACCOUNT_UPDATES_MULTI: ("control", _ignore),
-    In.CANCEL_HISTORICAL_DATA: ("control", _ignore),
+    In.CANCEL_HISTORICAL_DATA: ("control", _cancel_historical_data),
     In.CANCEL_HEAD_TIMESTAMP: ("control", _ignore),
     In.REQ_CURRENT_TIME: ("current_time", _current_time),
     In.REQ_MARKET_DATA_TYPE: ("control", _market_data_type),
@@ -278,4 +302,7 @@ HANDLERS: dict[int, tuple[str, Handler]] = {
     In.REQ_HISTORICAL_DATA: ("history", _historical_data),
     In.REQ_HEAD_TIMESTAMP: ("head_timestamp", _head_timestamp),
     In.PLACE_ORDER: ("control", _place_order),
+    **MINOR_HANDLERS,
+    **CALCULATION_HANDLERS,
+    **STREAM_HANDLERS,
 }

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from alc_data.ib.sim.clock import SimClock
 from alc_data.ib.sim.config import SimConfig
-from alc_data.ib.sim.gateway import Gateway
+from alc_data.ib.sim.gateway import TICK_SECONDS, Gateway
 from alc_data.ib.sim.requests import HANDLERS
 from alc_data.ib.sim.session import ClientSession
 
@@ -49,6 +50,7 @@ class SimServer(Gateway):
         self._port = port
         self._server: asyncio.Server | None = None
         self._stream_task: asyncio.Task[None] | None = None
+        self._watch_task: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -61,14 +63,16 @@ class SimServer(Gateway):
         """Listen and start the market-data loop."""
         self._server = await asyncio.start_server(self._accept, self.host, self._port)
         self._stream_task = asyncio.create_task(self._stream_loop(), name="sim-stream")
+        self._watch_task = asyncio.create_task(self._watch_loop(), name="sim-watch")
         _log.debug("IB simulator listening on %s:%d", self.host, self.port)
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
-        if self._stream_task is not None:
-            self._stream_task.cancel()
-            await asyncio.gather(self._stream_task, return_exceptions=True)
-            self._stream_task = None
+        for task in (self._stream_task, self._watch_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._stream_task = self._watch_task = None
         await self.drop_connections(None)
         if self._server is not None:
             self._server.close()
@@ -98,13 +102,24 @@ class SimServer(Gateway):
             self.sessions.discard(session)
             session.close()
 
+    async def _watch_loop(self) -> None:
+        """Notice when the event loop is blocked (messages then arrive bunched up)."""
+        self.last_tick = time.perf_counter()
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            self.tick()
+
     async def _stream_loop(self) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time()
         while True:
             deadline = max(deadline + self.config.update_interval, loop.time())
             await asyncio.sleep(deadline - loop.time())
+            started = time.perf_counter()
+            late = max(loop.time() - deadline, 0.0)
             try:
                 self.publish()
             except Exception:
                 _log.exception("market-data update failed")
+            finally:
+                self.note_busy(late + time.perf_counter() - started)

@@ -1,10 +1,11 @@
 """Market-data subscriptions: which ticks a Quote becomes, and only the ones that changed.
 
 Tick types follow IB's table: 1/2/4 bid/ask/last price (with size), 0/3/5 sizes, 8 volume, 9 close,
-27/28 call/put open interest (generic tick 101), 24 implied volatility (106), 23 historical
-volatility (104), 59 dividends (456, stocks only: "past 12 months,next 12 months,next date,next
-amount"), 10/11/13 bid/ask/model option computations. Delayed data (market data type 3/4) uses
-IB's delayed tick ids (66-76, 80-83) and is 15 minutes old.
+27/28 call/put open interest (generic tick 101; on an underlying, the totals over its options),
+29/30 call/put option volume (generic tick 100, underlyings), 24 implied volatility (106), 23
+historical volatility (104), 59 dividends (456, stocks only: "past 12 months,next 12 months,next
+date,next amount"), 10/11/13 bid/ask/model option computations. Delayed data (market data type
+3/4) uses IB's delayed tick ids (66-76, 80-83) and is 15 minutes old.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from alc_data.ib.sim.core import Greeks, Quote
 from alc_data.ib.sim.protocol import Out, encode
 
-__all__ = ["DELAY_SECONDS", "Subscription"]
+__all__ = ["DELAY_SECONDS", "Subscription", "greek_fields"]
 
 DELAY_SECONDS = 15 * 60
 _LIVE = {
@@ -80,7 +81,9 @@ class Subscription:
             if price is None:
                 continue
             if sent.get(side) != price:
-                out.append(encode(Out.TICK_PRICE, 6, rid, ids[side], price, size, 0))
+                # No bid (a zero price) goes out as IB sends it: price -1 with size 0.
+                wire = price if price > 0 or side == "last" else -1
+                out.append(encode(Out.TICK_PRICE, 6, rid, ids[side], wire, size, 0))
                 sent[side] = price
                 sent[size_key] = size
             elif sent.get(size_key) != size:
@@ -108,6 +111,15 @@ class Subscription:
             if sent.get("oi") != q.open_interest:
                 out.append(encode(Out.TICK_SIZE, 6, rid, tick, q.open_interest))
                 sent["oi"] = q.open_interest
+        for generic, totals, ticks in (
+            (100, q.option_volume, (29, 30)),
+            (101, q.option_open_interest, (27, 28)),
+        ):
+            if generic in self.generic_ticks and totals is not None:
+                for tick, value in zip(ticks, totals, strict=True):
+                    if sent.get(f"tick{tick}") != value:
+                        out.append(encode(Out.TICK_SIZE, 6, rid, tick, value))
+                        sent[f"tick{tick}"] = value
         if 106 in self.generic_ticks:
             iv = round(q.implied_vol, 6)
             if sent.get("iv") != iv:
@@ -132,13 +144,14 @@ class Subscription:
             ("bid_greeks", q.bid_greeks),
             ("ask_greeks", q.ask_greeks),
         ):
-            values = _greek_fields(greeks, q.und_price)
+            values = greek_fields(greeks, q.und_price)
             if self.sent.get(key) != values:
                 out.append(encode(Out.TICK_OPTION_COMPUTATION, self.req_id, ids[key], 0, *values))
                 self.sent[key] = values
 
 
-def _greek_fields(g: Greeks | None, und: float) -> tuple[float, ...]:
+def greek_fields(g: Greeks | None, und: float) -> tuple[float, ...]:
+    """An option computation's eight numbers (IB's "no value" sentinels where unknown)."""
     if g is None:
         return (*_NO_GREEKS[:-1], round(und, 4))
     return tuple(

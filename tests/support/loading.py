@@ -2,22 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ib_async import IB
 from sqlalchemy import text
 
 from alc_data import exchange_calendar as cal
 from alc_data.db.database import Database
-from alc_data.ib.sim import HistoryError, MarketModel
+from alc_data.ib.pacing import PacingRules
+from alc_data.ib.sim import HistoryError, MarketModel, SimServer
 from alc_data.loader import LoaderConfig
 from alc_data.loader.plan import closed_trading_days
 
 Row = tuple[Any, ...]
 
+#: IB's pacing windows compressed 100x (10 minutes -> 6 s), shared by simulator and loader.
+RULES = PacingRules(time_scale=0.01)
+
+#: The loader tests' ``start_sim`` fixture: ``await start_sim(now, rules)`` -> (server, client).
+SimFactory = Callable[..., Awaitable[tuple[SimServer, IB]]]
+
 #: Wednesday 2024-03-13, 17:00 New York: after the close, a few days after the DST change.
 MARCH_13 = datetime(2024, 3, 13, 21, 0, tzinfo=UTC)
+
+
+class SteppedClock:
+    """A pacing clock that moves only when someone sleeps on it (or a test advances it).
+
+    Shared by the loader's scheduler and the simulator (``monotonic=clock.now``), it makes
+    every pacing decision independent of how fast the machine serves the requests.
+    """
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += seconds
+        await asyncio.sleep(0)
 
 
 def _none(value: float) -> float | None:

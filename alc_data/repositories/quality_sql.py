@@ -1,7 +1,7 @@
 """The quality report's metrics, each one SQL statement over the window (no per-tick queries).
 
 The window is ``time > start AND time <= end``. Session hours are computed in Python from the
-trading calendar (:mod:`alc_data.validation.sessions`) and passed to SQL as arrays, so the
+trading calendar (:mod:`alc_data.trading_sessions`) and passed to SQL as arrays, so the
 database needs no calendar of its own.
 """
 
@@ -14,9 +14,18 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from alc_data.validation.sessions import closes_late, effective_end, sessions_between
+from alc_data.trading_sessions import closes_late, effective_end, sessions_between
 
-__all__ = ["Product", "Window", "counts", "gaps", "load_products", "missing_greeks", "stale"]
+__all__ = [
+    "Product",
+    "Window",
+    "contract_ids",
+    "counts",
+    "gaps",
+    "load_products",
+    "missing_greeks",
+    "stale",
+]
 
 
 @dataclass(frozen=True)
@@ -26,10 +35,17 @@ class Window:
     start: datetime
     end: datetime
     symbol: str | None = None
+    #: The one source whose ticks are checked (``data_sources.id``; -1: none holds any).
+    source_id: int = -1
 
     def params(self) -> dict[str, Any]:
         """Bind parameters shared by every statement."""
-        return {"start": self.start, "end": self.end, "symbol": self.symbol}
+        return {
+            "start": self.start,
+            "end": self.end,
+            "symbol": self.symbol,
+            "source": self.source_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -46,7 +62,7 @@ _SCOPE = """
 FROM market_data_ticks m
 JOIN option_chains c ON c.id = m.contract_id
 JOIN underlying_securities u ON u.id = c.underlying_id
-WHERE m.time > :start AND m.time <= :end
+WHERE m.time > :start AND m.time <= :end AND m.source_id = :source
   AND (CAST(:symbol AS text) IS NULL OR u.symbol = CAST(:symbol AS text))
 """
 
@@ -96,7 +112,7 @@ WITH s AS (
     JOIN option_chains c ON c.id = m.contract_id
     JOIN p ON p.underlying_id = c.underlying_id
     JOIN s ON s.late = p.late AND m.time >= s.open_at AND m.time <= s.close_at
-    WHERE m.time > :start AND m.time <= :end
+    WHERE m.time > :start AND m.time <= :end AND m.source_id = :source
     WINDOW w AS (PARTITION BY m.contract_id ORDER BY m.time)
 )
 SELECT t.contract_id, c.contract_symbol, c.underlying_id, count(*) AS gap_count,
@@ -116,13 +132,15 @@ WITH p AS (
 )
 SELECT c.id AS contract_id, c.contract_symbol, c.underlying_id, p.end_at,
        (SELECT max(m.time) FROM market_data_ticks m
-         WHERE m.contract_id = c.id AND m.time > :start AND m.time <= p.end_at) AS last_tick
+         WHERE m.contract_id = c.id AND m.source_id = :source
+           AND m.time > :start AND m.time <= p.end_at) AS last_tick
 FROM option_chains c JOIN p ON p.underlying_id = c.underlying_id
 WHERE c.active
   AND c.expiration_date >= CAST(p.end_at AT TIME ZONE 'America/New_York' AS date)
   AND NOT EXISTS (
       SELECT 1 FROM market_data_ticks m
-      WHERE m.contract_id = c.id AND m.time > :start AND m.time <= p.end_at
+      WHERE m.contract_id = c.id AND m.source_id = :source
+        AND m.time > :start AND m.time <= p.end_at
         AND m.time > p.end_at - make_interval(secs => :stale))
 ORDER BY c.id
 """
@@ -132,6 +150,15 @@ _PRODUCTS = text(
     "SELECT id, symbol, sec_type FROM underlying_securities "
     "WHERE CAST(:symbol AS text) IS NULL OR symbol = CAST(:symbol AS text) ORDER BY id"
 )
+
+
+async def contract_ids(conn: AsyncConnection, products: list[Product]) -> list[int]:
+    """Every contract of the products in scope (for choosing the window's source)."""
+    rows = await conn.execute(
+        text("SELECT id FROM option_chains WHERE underlying_id = ANY(:u)"),
+        {"u": [p.underlying_id for p in products]},
+    )
+    return [int(i) for i in rows.scalars()]
 
 
 async def load_products(conn: AsyncConnection, symbol: str | None) -> list[Product]:
@@ -200,6 +227,7 @@ async def stale(
         return []
     params = {
         "start": window.start,
+        "source": window.source_id,
         "ids": [i for i, _ in scoped],
         "ends": [e for _, e in scoped],
         "stale": float(stale_seconds),

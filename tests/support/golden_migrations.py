@@ -14,19 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from alc_data.db import migrate
 from alc_data.db.migrate import StatementLog
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "migrations"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "migrations"
 UPDATE = os.environ.get("ALC_UPDATE_GOLDEN") == "1"
 _SEPARATOR = "\n-- next statement\n"
 
 
 def revisions() -> list[str]:
     """Every revision, oldest first."""
-    script = migrate.ScriptDirectory.from_config(migrate.alembic_config())
+    script = ScriptDirectory.from_config(migrate.alembic_config())
     return [r.revision for r in reversed(list(script.walk_revisions()))]
 
 

@@ -7,6 +7,7 @@ writers hand them to asyncpg unchanged. Read rows are NamedTuples too: cheap, im
 
 from __future__ import annotations
 
+import warnings
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -92,10 +93,12 @@ class StockBarRow(NamedTuple):
 class QuoteBar(NamedTuple):
     """A quote bar of an option over ``[time, time + interval)``.
 
-    ``source`` is ``"ticks"`` (aggregated from stored ticks) or ``"bars"`` (rolled up from
-    stored BID_ASK history bars). For ``"bars"``, IB's BID_ASK bar gives the time-average bid
-    and ask: ``bid``/``ask`` are those averages, ``open``..``close`` are built from their
-    midpoint per stored bar, and ``tick_count`` is None.
+    ``basis`` is ``"ticks"`` (aggregated from stored ticks) or ``"bars"`` (rolled up from
+    stored BID_ASK history bars); ``source`` now means provenance (``data_sources``), so the
+    old ``QuoteBar.source`` still answers the basis, with a ``DeprecationWarning``. For
+    ``"bars"``, IB's BID_ASK bar gives the time-average bid and ask: ``bid``/``ask`` are
+    those averages, ``open``..``close`` are built from their midpoint per stored bar, and
+    ``tick_count`` is None.
     """
 
     time: datetime
@@ -108,7 +111,17 @@ class QuoteBar(NamedTuple):
     spread_avg: float | None
     volume: float | None
     tick_count: int | None
-    source: str
+    basis: str
+
+    @property
+    def source(self) -> str:
+        """Deprecated spelling of :attr:`basis`."""
+        warnings.warn(
+            "QuoteBar.source is now QuoteBar.basis (source means provenance)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.basis
 
 
 class ContractQuote(NamedTuple):

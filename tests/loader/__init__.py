@@ -1,0 +1,1 @@
+"""alc-data tests."""

@@ -379,13 +379,14 @@ class ArrowReader:
         source: str | int | None = None,
         prefetch: int = 1,
         queue_batches: int = 4,
+        slice: timedelta = timedelta(hours=1),
     ) -> Replay:
         """Stream ``symbol``'s chain in time order over ``[start, end)`` (see
         :class:`~alc_data.read.replay.Replay`)."""
         from alc_data.read.replay import Replay
 
         return Replay(self, symbol, start=start, end=end, every=every, source=source,
-                      prefetch=prefetch, queue_batches=queue_batches)  # fmt: skip
+                      prefetch=prefetch, queue_batches=queue_batches, slice=slice)  # fmt: skip
 
 
 def _checked_bar_size(bar_size: str) -> None:

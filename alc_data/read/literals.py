@@ -5,7 +5,7 @@ TO STDOUT``, and COPY takes no bind parameters; the cursor fallback (``DECLARE .
 takes none either. So the reader renders its few parameters (ids, times, names) as literals.
 Only these typed renderers produce them: an int is an int, a time is an aware UTC timestamptz,
 a string is single-quoted with quotes doubled (``standard_conforming_strings`` is on from
-PostgreSQL 9.1, and the reader sets it for its session), so no value can end the literal.
+PostgreSQL 9.1, and the reader forces it on for its sessions), so no value can end the literal.
 """
 
 from __future__ import annotations

@@ -27,9 +27,9 @@ import pyarrow as pa
 from alc_data.db.source_filter import source_filter
 from alc_data.errors import DataError
 from alc_data.read import schemas
-from alc_data.read.day_streams import DayStreams, day_windows, epoch_micros
 from alc_data.read.frames import window
 from alc_data.read.literals import int_literal, time_literal
+from alc_data.read.slice_streams import SliceStreams, epoch_micros, time_slices
 from alc_data.read.transport import ArrowConnection
 
 if TYPE_CHECKING:
@@ -61,8 +61,9 @@ class Replay:
     """A time-ordered stream of one underlying's chain (see the module docstring).
 
     Args:
-        prefetch: days read ahead, each on its own connection (0: one connection).
-        queue_batches: record batches buffered per day being read.
+        prefetch: time slices read ahead, each on its own connection (0: one connection).
+        queue_batches: record batches buffered per slice being read.
+        slice: the time slice of one query (divides a day; an hour by default).
     """
 
     def __init__(
@@ -76,8 +77,12 @@ class Replay:
         source: str | int | None = None,
         prefetch: int = 1,
         queue_batches: int = 4,
+        slice: timedelta = timedelta(hours=1),
     ) -> None:
         window(start, end)
+        if slice <= timedelta(0) or timedelta(days=1) % slice:
+            raise DataError(f"slice must divide a day, got {slice}")
+        self.slice = slice
         self.reader = reader
         self.symbol = symbol
         self.start, self.end = start, end
@@ -88,8 +93,7 @@ class Replay:
         self._source_chosen = False
         self._prefetch = prefetch
         self._queue_batches = queue_batches
-        self._streams: DayStreams | None = None
-        self._iter: Iterator[pa.RecordBatch] | None = None
+        self._streams: SliceStreams | None = None
 
     @property
     def underlying_id(self) -> int:
@@ -129,11 +133,11 @@ class Replay:
 
     def ticks(self) -> Iterator[pa.RecordBatch]:
         """Every option tick of the chain in ``[start, end)``, in time order."""
-        self._underlying_id = self.underlying_id  # resolved here, not in the day threads
+        self._underlying_id = self.underlying_id  # resolved here, not in the slice threads
         self._source_id = self.source_id
-        self._streams = DayStreams(
-            day_windows(self.start, self.end), self._ticks_sql,
-            connect=self._open, shared=lambda: self.reader.connection,
+        self._streams = SliceStreams(
+            time_slices(self.start, self.end, self.slice), self._ticks_sql,
+            connect=self._open, shared=self.reader.connection,
             prefetch=self._prefetch, queue_batches=self._queue_batches,
             batch_rows=self.reader.batch_rows,
         )  # fmt: skip

@@ -12,8 +12,8 @@ import pyarrow as pa
 from alc_data.db.rows import ChainSnapshot, ContractQuote, StockTick
 from alc_data.db.source_filter import source_filter
 from alc_data.read import schemas
-from alc_data.read.day_streams import epoch_micros
 from alc_data.read.literals import int_literal, time_literal
+from alc_data.read.slice_streams import epoch_micros
 
 if TYPE_CHECKING:
     from alc_data.read.replay import Replay

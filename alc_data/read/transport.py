@@ -17,6 +17,7 @@ import contextlib
 import itertools
 from collections.abc import Generator, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
@@ -44,8 +45,11 @@ def libpq_uri(url: URL | str) -> str:
     query = {k: v for k, v in url.query.items() if k in _LIBPQ_QUERY_KEYS}
     if url.query.get("ssl") in ("disable", "false") and "sslmode" not in query:
         query["sslmode"] = "disable"
+    # The literal renderers rely on standard strings (a backslash is just a character).
+    options = f"{query.pop('options', '')} -c standard_conforming_strings=on".strip()
     clean = url.set(drivername="postgresql", query=query)
-    return clean.render_as_string(hide_password=False)
+    uri = clean.render_as_string(hide_password=False)
+    return f"{uri}{'&' if '?' in uri else '?'}options={quote(options, safe='')}"
 
 
 class ArrowConnection:

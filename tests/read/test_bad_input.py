@@ -67,6 +67,18 @@ async def test_a_quote_in_a_name_stays_inside_the_literal(
     assert reader.underlying_id(name) == uid  # positive control: the name itself is found
 
 
+async def test_literals_hold_even_where_the_server_says_backslashes_escape(
+    migrated_url: URL, market: Market, engine: AsyncEngine
+) -> None:
+    async with AsyncSession(engine) as session, session.begin():
+        uid = await add_underlying(session, "BACK\\")
+    old_style = migrated_url.update_query_dict({"options": "-c standard_conforming_strings=off"})
+    with ArrowReader.connect(old_style) as reader:
+        assert reader.underlying_id("BACK\\") == uid
+        with pytest.raises(UnknownReferenceError):
+            reader.underlying_id("x\\' OR true --")
+
+
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(

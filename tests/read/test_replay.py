@@ -3,6 +3,7 @@ sampled chain states equal to as-of snapshots, async iteration, failures surface
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from datetime import timedelta
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from alc_data.errors import DataError
 from alc_data.read import ArrowReader
+from alc_data.read.slice_streams import time_slices
 from alc_data.repositories import OptionChainRepository
 from tests.support.market import DAY0, Market
 
@@ -39,7 +41,9 @@ def test_every_tick_once_in_time_order(reader: ArrowReader, market: Market, pref
 
 def test_reads_ahead_with_bounded_buffering(migrated_url: URL, market: Market) -> None:
     reader = ArrowReader.connect(migrated_url, copy=False, batch_rows=50)  # many small batches
-    replay = reader.replay("SPY", start=START, end=END, prefetch=1, queue_batches=2)
+    replay = reader.replay(
+        "SPY", start=START, end=END, prefetch=1, queue_batches=2, slice=timedelta(days=1)
+    )
     peak = 0
     steps = iter(replay)
     for step, _ in enumerate(steps):
@@ -55,13 +59,23 @@ def test_reads_ahead_with_bounded_buffering(migrated_url: URL, market: Market) -
     assert peak == 4  # positive control: the database did read ahead, up to the bound
 
 
+def test_time_slices_cover_the_window_inside_daily_partitions() -> None:
+    start, end = DAY0 + timedelta(minutes=17), DAY0 + timedelta(days=1, minutes=5)
+    slices = time_slices(start, end, timedelta(hours=1))
+    assert slices[0] == (start, DAY0 + timedelta(minutes=30))  # DAY0 is 14:30 UTC
+    assert slices[-1][1] == end
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(slices))  # no gap
+    assert all(lo.date() == (hi - timedelta(microseconds=1)).date() for lo, hi in slices)
+    assert len(time_slices(start, end, timedelta(days=1))) == 2  # split at midnight only
+
+
 def test_stopping_early_stops_the_reading_threads(reader: ArrowReader, market: Market) -> None:
     replay = reader.replay("SPY", start=START, end=END, prefetch=2)
     steps = iter(replay)
     next(steps)
-    assert any(t.name == "alc-replay-day" for t in threading.enumerate())  # positive control
+    assert any(t.name == "alc-replay-slice" for t in threading.enumerate())  # positive control
     steps.close()  # type: ignore[attr-defined]
-    assert not any(t.name == "alc-replay-day" for t in threading.enumerate())
+    assert not any(t.name == "alc-replay-slice" for t in threading.enumerate())
 
 
 async def test_sampled_states_are_the_as_of_snapshots(

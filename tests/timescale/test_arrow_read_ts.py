@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from alc_data.db import snapshot_sql
+from alc_data.db.source_filter import source_filter
 from alc_data.read import ArrowReader
 from alc_data.repositories import (
     OptionChainRepository,
@@ -103,11 +104,13 @@ async def test_cursor_fallback_answers_like_the_object_api(
 async def test_snapshot_is_a_per_contract_seek_on_every_kind_of_chunk(
     ts_engine: AsyncEngine, seeded: list[int]
 ) -> None:
+    async with ts_engine.connect() as conn:
+        source_id = await conn.scalar(text("SELECT source_id FROM market_data_ticks LIMIT 1"))
     sql = snapshot_sql.TICK_QUOTES.format(
         contracts=snapshot_sql.contract_columns(), underlying_id="1",
         trade_date="DATE '2024-03-05'", expiry="CAST(NULL AS date)",
         as_of="TIMESTAMPTZ '2024-03-05 16:00+00'", oldest="TIMESTAMPTZ '1970-01-01 00:00+00'",
-        ticks_source="TRUE",
+        ticks_source=source_filter(int(source_id), "m"),
     )  # fmt: skip
     async with ts_engine.connect() as conn:
         compressed = await conn.scalar(text(

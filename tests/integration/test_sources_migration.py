@@ -180,7 +180,7 @@ def test_raw_insert_for_today_works_right_after_upgrade_and_maintain(
     assert TICK_DAYS  # the shared data module is the one the TimescaleDB leg uses too
 
 
-def test_a_failure_late_in_the_upgrade_leaves_0004_intact(
+def test_a_failure_late_in_the_upgrade_leaves_the_revision_before_intact(
     database_factory: Callable[[], URL],
 ) -> None:
     url = database_factory()
@@ -189,12 +189,14 @@ def test_a_failure_late_in_the_upgrade_leaves_0004_intact(
     with engine.connect() as conn:
         fill_at_0004(conn)
         before = snapshot(conn)
+    migrate.upgrade(url, "0005")  # the pacing ledger: no row of 0004 is touched
+    with engine.connect() as conn:
         # An object whose name the upgrade needs after it re-keyed the tick and bar tables.
         conn.execute(text("CREATE TABLE blocker (x int)"))
         conn.execute(text("CREATE INDEX uq_history_requests_source_id ON blocker (x)"))
     with pytest.raises(Exception, match="uq_history_requests_source_id"):
         migrate.upgrade(url, "head")
-    assert migrate.database_revision(url) == "0004"
+    assert migrate.database_revision(url) == "0005"
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT to_regclass('data_sources')")) is None
         assert not conn.scalar(

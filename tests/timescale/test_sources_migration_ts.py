@@ -58,15 +58,16 @@ def test_upgrade_with_a_compressed_chunk_keeps_every_row(ts_migrated: URL) -> No
             before = snapshot(conn)
         assert compressed == ["market_data_ticks:2026-09-01"]  # positive control
 
-        # A failure late in the upgrade (after the decompression and the re-keying) leaves
-        # revision 0004 as it was: chunks compressed, no source column, every row.
+        # A failure late in revision 0006 (after the decompression and the re-keying) leaves
+        # the revision before it as it was: chunks compressed, no source column, every row.
+        migrate.upgrade(url, "0005")  # the pacing ledger: no row of 0004 is touched
         with engine.connect() as conn:
             conn.execute(text("CREATE TABLE blocker (x int)"))
             conn.execute(text("CREATE INDEX uq_history_requests_source_id ON blocker (x)"))
         with pytest.raises(Exception, match="uq_history_requests_source_id"):
             migrate.upgrade(url, "head")
         with engine.connect() as conn:
-            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0004"
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0005"
             assert conn.scalar(text("SELECT to_regclass('data_sources')")) is None
             assert snapshot(conn) == before and _compressed(conn) == compressed
             conn.execute(text("DROP TABLE blocker"))

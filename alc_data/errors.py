@@ -6,6 +6,8 @@ repository boundary by SQLSTATE code (never by message text) and chained with ``
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AlcDataError(Exception):
     """Root of every error raised by alc-data."""
@@ -112,6 +114,18 @@ class WriteFailedError(InternalError):
 
 class BrokerUnavailableError(AlcDataError):
     """Interactive Brokers (TWS, IB Gateway or the simulator) cannot be reached right now."""
+
+
+class LoadInterruptedError(BrokerUnavailableError):
+    """The connection to IB was lost in the middle of a history load.
+
+    Everything answered before is stored and recorded: running the same load again resumes
+    it. ``stats`` holds the load's stats up to the interruption.
+    """
+
+    def __init__(self, message: str, stats: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.stats = stats
 
 
 class IBTimeoutError(BrokerUnavailableError):

@@ -6,7 +6,8 @@ against a gateway or TWS (default: ``ALC_IB_HOST``/``ALC_IB_PORT``). ``--daily``
 missing over the last ``--days-back`` days (run it once a day to keep every live contract's
 history complete up to its expiry: IB serves no history for expired options).
 
-Exit codes: 0 success, 1 some requests failed (they are retried by the next run), 2 bad usage.
+Exit codes: 0 success, 1 some requests failed (they are retried by the next run), 2 bad usage,
+3 the gateway went away mid-load (one line says how far it got; rerun to resume).
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import math
+import shutil
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from typing import Any, TextIO
 
 from alc_data.config import Settings, load_settings
 from alc_data.db import migrate
 from alc_data.db.database import Database
+from alc_data.errors import LoadInterruptedError
 from alc_data.ib.connect import connect_ib, ib_address
 from alc_data.ib.pacing import PacingRules
 from alc_data.loader.config import OPTION_SERIES, LoaderConfig
@@ -99,12 +103,21 @@ def run_load_history(args: argparse.Namespace) -> int:
     settings = load_settings()
     if migrate.upgrade_if_empty(migrate.settings_url(settings)):
         print("alc-data: the database had no schema; migrated it to head", file=sys.stderr)
-    stats = asyncio.run(_run(args, config, settings))
-    if args.json:
+    try:
+        stats = asyncio.run(_run(args, config, settings))
+    except LoadInterruptedError as exc:
+        _print_stats(exc.stats, args.json)
+        print(f"alc-data load-history: {exc}", file=sys.stderr)
+        return 3
+    _print_stats(stats, args.json)
+    return 0 if stats["errors"] == 0 else 1
+
+
+def _print_stats(stats: dict[str, Any], as_json: bool) -> None:
+    if as_json:
         print(json.dumps(stats, default=str))
     else:
         print("\n".join(f"{key:>20}: {value}" for key, value in stats.items()))
-    return 0 if stats["errors"] == 0 else 1
 
 
 def _config(args: argparse.Namespace) -> LoaderConfig:
@@ -125,6 +138,13 @@ async def _run(
     args: argparse.Namespace, config: LoaderConfig, settings: Settings
 ) -> dict[str, Any]:
     display = ProgressDisplay(sys.stderr)
+    with display.logging_above():
+        return await _load(args, config, settings, display)
+
+
+async def _load(
+    args: argparse.Namespace, config: LoaderConfig, settings: Settings, display: ProgressDisplay
+) -> dict[str, Any]:
     async with _ib(args, settings, config.pacing) as ib, Database.from_settings(settings) as db:
         loader = HistoricalDataLoader(db, ib, config, settings=settings, on_progress=display)
         try:
@@ -164,11 +184,17 @@ class ProgressDisplay:
         self.tty = stream.isatty()
         self._last_decile = -1
         self._shown = False
+        self._line = ""
+
+    @property
+    def _width(self) -> int:
+        return max(40, shutil.get_terminal_size((120, 24)).columns - 1)
 
     def __call__(self, progress: LoadProgress) -> None:
         line = self.render(progress)
         if self.tty:
-            self.stream.write("\r" + line.ljust(100)[:100])
+            self._line = line.ljust(self._width)[: self._width]
+            self.stream.write("\r" + self._line)
             self._shown = True
         else:
             decile = int(progress.fraction * 10)
@@ -183,17 +209,58 @@ class ProgressDisplay:
         """One line: bar, requests done/planned, contracts, IB requests, waits, ETA."""
         filled = round(p.fraction * cls.WIDTH)
         eta = "--:--" if p.eta_seconds is None else _clock(p.eta_seconds)
+        errors = ""
+        if p.ib_errors:
+            counts = " ".join(f"{k}x{n}" for k, n in sorted(p.ib_errors.items()))
+            errors = f", IB errors {counts}"
         return (
             f"{p.symbol} [{'#' * filled}{'.' * (cls.WIDTH - filled)}] "
             f"{p.requests_done}/{p.requests_planned} requests, {p.contracts} contracts, "
-            f"{p.history_requests} sent, {p.pacing_waits} paced, ETA {eta}"
+            f"{p.history_requests} sent, {p.pacing_waits} paced, ETA {eta}{errors}"
         )
+
+    def write_above(self, text: str) -> None:
+        """A log line above the bar (the bar is drawn again below it)."""
+        if self.tty and self._shown:
+            self.stream.write("\r" + " " * len(self._line) + "\r" + text + "\n" + self._line)
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    @contextlib.contextmanager
+    def logging_above(self) -> Iterator[None]:
+        """Route the root logger's lines to :meth:`write_above` while the bar is shown."""
+        root = logging.getLogger()
+        handler = _AboveTheBar(self)
+        saved = [h for h in root.handlers if getattr(h, "stream", None) is self.stream]
+        handler.setFormatter(saved[0].formatter if saved else None)
+        for h in saved:
+            root.removeHandler(h)
+        root.addHandler(handler)
+        try:
+            yield
+        finally:
+            root.removeHandler(handler)
+            for h in saved:
+                root.addHandler(h)
 
     def finish(self) -> None:
         """End the bar's line (terminal only)."""
         if self.tty and self._shown:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class _AboveTheBar(logging.Handler):
+    def __init__(self, display: ProgressDisplay) -> None:
+        super().__init__()
+        self.display = display
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.display.write_above(self.format(record))
+        except Exception:  # logging must never break the load; the stdlib's own policy
+            self.handleError(record)
 
 
 def _clock(seconds: float) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -27,9 +27,9 @@ import asyncpg
 from alc_data import exchange_calendar as cal
 from alc_data.config import Settings
 from alc_data.db.database import Database
-from alc_data.errors import DataError
+from alc_data.errors import BrokerUnavailableError, DataError, LoadInterruptedError
 from alc_data.ib.discovery import discover
-from alc_data.ib.history import AnswerKind, HistoryClient, IBClient
+from alc_data.ib.history import TIMEOUT_KEY, AnswerKind, HistoryClient, IBClient
 from alc_data.loader.config import LoaderConfig
 from alc_data.loader.fetch import DayOutcome, RequestResult, execute
 from alc_data.loader.gaps import complete_units, expired_options
@@ -122,6 +122,8 @@ class HistoricalDataLoader:
 
         Returns the stats: ``symbol``, ``start_date``, ``end_date``, ``stock_bars_loaded``,
         ``option_bars_loaded``, ``errors`` (requests that failed after their retries),
+        ``ib_errors`` (every IB error of the run by code, e.g. ``{"162": 3}``, and requests
+        left unanswered under ``"timeout"``; each kind is logged once),
         ``history_requests`` (reqHistoricalData calls made by this run), ``pacing_waits``
         (requests held back by the pacing rules), ``skipped_complete`` (instrument-series-days
         already complete) and ``unavailable_expired`` (expired option contracts whose history
@@ -130,6 +132,8 @@ class HistoricalDataLoader:
         Raises:
             DataError: ``end_date`` is before ``start_date``.
             IBError: the symbol is unknown to IB, or has no price or option chain.
+            LoadInterruptedError: the connection to IB was lost mid-load (its ``stats`` say
+                how far it got; the same load run again resumes it).
         """
         if end_date < start_date:
             raise DataError(f"end_date {end_date} is before start_date {start_date}")
@@ -155,13 +159,21 @@ class HistoricalDataLoader:
     async def _run(self, symbol: str, start: date, end: date, audit: bool) -> dict[str, Any]:
         counters = LoadCounters(symbol, start, end)
         stock_writer, option_writer = StockBarWriter(self.db), OptionBarWriter(self.db)
+        lost: BrokerUnavailableError | None = None
+        planned = 0
         try:
             async with HistoryClient(self.ib) as client:
+                counters.ib_errors = client.error_counts
+                counters.ib_first_messages = client.first_messages
                 now = await client.server_time()
                 registered = await self._universe(symbol, now)
                 requests = await self._plan(registered, start, end, now, audit, counters)
-                await self._execute(client, requests, registered, counters,
-                                    (stock_writer, option_writer))  # fmt: skip
+                planned = len(requests)
+                try:
+                    await self._execute(client, requests, registered, counters,
+                                        (stock_writer, option_writer))  # fmt: skip
+                except* BrokerUnavailableError as group:
+                    lost = _first_error(group)
         finally:
             await asyncio.shield(_close_writers(stock_writer, option_writer))
         stats = counters.as_stats(
@@ -169,8 +181,20 @@ class HistoricalDataLoader:
             option_bars=option_writer.counts.written,
             history_requests=counters.pacing.sent,
             pacing_waits=counters.pacing.waits,
+            ib_errors=counters.ib_errors,
         )
         self.last_stats = stats
+        if counters.ib_errors:
+            log.warning("%s: IB errors during the load: %s", symbol,
+                        _error_summary(counters.ib_errors))  # fmt: skip
+        if lost is not None:
+            raise LoadInterruptedError(
+                f"the IB gateway {self.gateway} went away mid-load ({lost}): "
+                f"{counters.requests_done} of {planned} requests done, "
+                f"{stats['stock_bars_loaded'] + stats['option_bars_loaded']} bars stored. "
+                "Run the same load again to resume: complete days are not requested again",
+                stats,
+            ) from lost
         log.info("history load %s", stats)
         return stats
 
@@ -296,6 +320,7 @@ class HistoricalDataLoader:
                 result = await execute(client, self.scheduler, spec, self.config, counters.pacing)
                 await self._store(result, store, writers, counters)
                 counters.requests_done += 1
+                self._log_new_errors(counters)
                 self._report(registered.universe.symbol, contracts, len(requests), counters,
                              started)  # fmt: skip
 
@@ -330,6 +355,14 @@ class HistoricalDataLoader:
         if result.kind is AnswerKind.UNAVAILABLE and spec.instrument.kind == "option":
             counters.unavailable_contracts.add(spec.instrument.instrument_id)
 
+    @staticmethod
+    def _log_new_errors(counters: LoadCounters) -> None:
+        """Each kind of IB error once (the running count is in the progress and the stats)."""
+        for key, message in counters.unreported_errors():
+            what = "no answer in time" if key == TIMEOUT_KEY else f"IB error {key}"
+            log.warning("%s: %s: %s (further ones are counted, not logged)",
+                        counters.symbol, what, message)  # fmt: skip
+
     def _report(
         self, symbol: str, contracts: int, planned: int, counters: LoadCounters, started: float
     ) -> None:
@@ -340,7 +373,7 @@ class HistoricalDataLoader:
         eta = elapsed / done * (planned - done) if done else None
         self.on_progress(
             LoadProgress(symbol, contracts, planned, done, counters.pacing.sent,
-                         counters.pacing.waits, elapsed, eta)
+                         counters.pacing.waits, elapsed, eta, dict(counters.ib_errors))
         )  # fmt: skip
 
 
@@ -367,6 +400,17 @@ def _row(spec: RequestSpec, bar: Any) -> OptionBarRow | StockBarRow:
         spec.instrument.instrument_id, spec.series.what_to_show, spec.series.bar_size, bar.time,
         bar.open, bar.high, bar.low, bar.close, bar.volume, bar.wap, bar.bar_count,
     )  # fmt: skip
+
+
+def _first_error(group: BaseExceptionGroup[BrokerUnavailableError]) -> BrokerUnavailableError:
+    """The first broker error of a group (nested groups included)."""
+    first = group.exceptions[0]
+    return _first_error(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _error_summary(counts: Counter[str]) -> str:
+    """``"162 x 37, 200 x 2, timeout x 1"``."""
+    return ", ".join(f"{key} x {n}" for key, n in sorted(counts.items()))
 
 
 def _first(value: T | None, default: T) -> T:

@@ -31,6 +31,7 @@ from alc_data.errors import LoadInterruptedError
 from alc_data.ib.connect import connect_ib, ib_address
 from alc_data.ib.pacing import PacingRules
 from alc_data.loader.config import OPTION_SERIES, LoaderConfig
+from alc_data.loader.estimate import LARGE_REQUESTS, LARGE_ROWS, LoadEstimate
 from alc_data.loader.loader import HistoricalDataLoader
 from alc_data.loader.stats import LoadProgress
 
@@ -85,6 +86,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="multiply IB's pacing windows (only for a simulator started with the same scale)",
     )
     parser.add_argument("--json", action="store_true", help="print the stats as one JSON object")
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help=f"start a large load (over {LARGE_REQUESTS} requests or {LARGE_ROWS:,} bars) "
+        "without asking",
+    )
     parser.set_defaults(func=run_load_history)
     return parser  # fmt: skip
 
@@ -103,14 +110,50 @@ def run_load_history(args: argparse.Namespace) -> int:
     settings = load_settings()
     if migrate.upgrade_if_empty(migrate.settings_url(settings)):
         print("alc-data: the database had no schema; migrated it to head", file=sys.stderr)
+    confirm = Confirmation(sys.stdin, sys.stderr, assume_yes=args.yes)
     try:
-        stats = asyncio.run(_run(args, config, settings))
+        stats = asyncio.run(_run(args, config, settings, confirm))
     except LoadInterruptedError as exc:
         _print_stats(exc.stats, args.json)
         print(f"alc-data load-history: {exc}", file=sys.stderr)
         return 3
     _print_stats(stats, args.json)
+    if confirm.declined:
+        return 1
     return 0 if stats["errors"] == 0 else 1
+
+
+class Confirmation:
+    """The plan hook of the command: tells the estimate; a large load asks first.
+
+    On a terminal a large load starts only after "y" (or with ``--yes``); elsewhere (a
+    script, cron) it proceeds and says so.
+    """
+
+    def __init__(self, answers: TextIO, stream: TextIO, *, assume_yes: bool) -> None:
+        self.answers = answers
+        self.stream = stream
+        self.assume_yes = assume_yes
+        self.declined = False
+
+    def __call__(self, estimate: LoadEstimate) -> bool:
+        say = self.stream
+        print(estimate.describe(), file=say)
+        if not estimate.large or self.assume_yes:
+            return True
+        large = f"a large load (over {LARGE_REQUESTS} requests or {LARGE_ROWS:,} bars)"
+        if not self.answers.isatty():
+            print(f"alc-data load-history: {large}; not on a terminal, so starting it "
+                  "without --yes", file=say)  # fmt: skip
+            return True
+        say.write(f"{large}. Start it? [y/N] ")
+        say.flush()
+        if self.answers.readline().strip().lower() in ("y", "yes"):
+            return True
+        self.declined = True
+        print("alc-data load-history: nothing loaded (pass --yes to start large loads "
+              "without asking)", file=say)  # fmt: skip
+        return False
 
 
 def _print_stats(stats: dict[str, Any], as_json: bool) -> None:
@@ -135,18 +178,23 @@ def _config(args: argparse.Namespace) -> LoaderConfig:
 
 
 async def _run(
-    args: argparse.Namespace, config: LoaderConfig, settings: Settings
+    args: argparse.Namespace, config: LoaderConfig, settings: Settings, confirm: Confirmation
 ) -> dict[str, Any]:
     display = ProgressDisplay(sys.stderr)
     with display.logging_above():
-        return await _load(args, config, settings, display)
+        return await _load(args, config, settings, display, confirm)
 
 
 async def _load(
-    args: argparse.Namespace, config: LoaderConfig, settings: Settings, display: ProgressDisplay
+    args: argparse.Namespace,
+    config: LoaderConfig,
+    settings: Settings,
+    display: ProgressDisplay,
+    confirm: Confirmation,
 ) -> dict[str, Any]:
     async with _ib(args, settings, config.pacing) as ib, Database.from_settings(settings) as db:
-        loader = HistoricalDataLoader(db, ib, config, settings=settings, on_progress=display)
+        loader = HistoricalDataLoader(db, ib, config, settings=settings, on_progress=display,
+                                      on_plan=confirm)  # fmt: skip
         try:
             if args.daily:
                 return await loader.backfill_gaps(args.symbol, days_back=args.days_back)

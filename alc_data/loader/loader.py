@@ -31,6 +31,7 @@ from alc_data.errors import BrokerUnavailableError, DataError, LoadInterruptedEr
 from alc_data.ib.discovery import discover
 from alc_data.ib.history import TIMEOUT_KEY, AnswerKind, HistoryClient, IBClient
 from alc_data.loader.config import LoaderConfig
+from alc_data.loader.estimate import LoadEstimate, PlanHook, estimate
 from alc_data.loader.fetch import DayOutcome, RequestResult, execute
 from alc_data.loader.gaps import complete_units, expired_options
 from alc_data.loader.ledger import PacingLedger, gateway_name
@@ -65,6 +66,9 @@ class HistoricalDataLoader:
             expiry and strike bands default to the collector's settings.
         settings: overrides the database's settings for the bands.
         on_progress: called with a :class:`~alc_data.loader.LoadProgress` after each request.
+        on_plan: called with the :class:`~alc_data.loader.LoadEstimate` (contracts, requests,
+            rows, time) before anything is requested; returning False stops the load there.
+            Without it, the estimate is logged (a warning when the load is large).
         scheduler: the pacing scheduler to send through (default: the one every loader of
             this process shares for the client's gateway, over ``config.pacing``, admitting
             hard-rule requests through the database's pacing ledger unless
@@ -87,12 +91,14 @@ class HistoricalDataLoader:
         settings: Settings | None = None,
         on_progress: ProgressHook | None = None,
         scheduler: PacingScheduler | None = None,
+        on_plan: PlanHook | None = None,
     ) -> None:
         self.db = Database.coerce(db)
         self.ib = ib
         self.config = config or LoaderConfig()
         self.settings = settings or self.db.settings
         self.on_progress = on_progress
+        self.on_plan = on_plan
         self._scheduler = scheduler
         #: The stats of the last completed run.
         self.last_stats: dict[str, Any] | None = None
@@ -168,6 +174,10 @@ class HistoricalDataLoader:
                 now = await client.server_time()
                 registered = await self._universe(symbol, now)
                 requests = await self._plan(registered, start, end, now, audit, counters)
+                plan = estimate(registered.universe.symbol, len(registered.contract_ids),
+                                requests, self.config, counters.skipped_complete)  # fmt: skip
+                if not self._approved(plan):
+                    requests = []
                 planned = len(requests)
                 try:
                     await self._execute(client, requests, registered, counters,
@@ -354,6 +364,14 @@ class HistoricalDataLoader:
             )
         if result.kind is AnswerKind.UNAVAILABLE and spec.instrument.kind == "option":
             counters.unavailable_contracts.add(spec.instrument.instrument_id)
+
+    def _approved(self, estimate: LoadEstimate) -> bool:
+        if self.on_plan is not None:
+            return self.on_plan(estimate)
+        large = " (a large load)" if estimate.large else ""
+        log.log(logging.WARNING if estimate.large else logging.INFO, "%s%s",
+                estimate.describe(), large)  # fmt: skip
+        return True
 
     @staticmethod
     def _log_new_errors(counters: LoadCounters) -> None:

@@ -24,6 +24,14 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from alc_data.arguments import (
+    OneLineErrorParser,
+    count_arg,
+    days_arg,
+    hours_arg,
+    seconds_arg,
+    symbol_arg,
+)
 from alc_data.config import Settings, load_settings, redact_url
 from alc_data.db import migrate
 from alc_data.db.maintenance import maintain
@@ -227,7 +235,7 @@ def _add_json(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (exposed for tests and documentation)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="alc-data",
         description="Capture, store, check and serve options market data for arbitrage "
         "backtesting. With neither ALC_DATABASE_URL nor DB_HOST set, an embedded PostgreSQL "
@@ -262,9 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     mt = db_commands.add_parser(
         "maintain", help="create partitions ahead, refresh rollups, apply retention"
     )
-    mt.add_argument("--ahead-days", type=int, default=7, help="tick partitions ahead (7)")
+    mt.add_argument("--ahead-days", type=count_arg(0), default=7, help="tick partitions ahead (7)")
     mt.add_argument(
-        "--refresh-hours", type=float, default=48, help="rollup refresh window in hours (48)"
+        "--refresh-hours", type=hours_arg, default=48, help="rollup refresh window in hours (48)"
     )
     mt.set_defaults(handler=db_maintain)
     for sub in (up, down, cur, chk, st, mt):
@@ -279,12 +287,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="migrate, simulate IB, collect, load history, check quality, summarise"
     )
-    demo.add_argument("--symbols", nargs="+", default=["SPY", "QQQ"], help="SPY QQQ")
-    demo.add_argument("--collect-seconds", type=float, default=20, help="live collection time (20)")
-    demo.add_argument("--days", type=int, default=5, help="trading days of history (5)")
     demo.add_argument(
-        "--max-contracts", type=int, default=40, help="options per symbol, nearest the money (40)"
+        "--symbols", nargs="+", type=symbol_arg, default=["SPY", "QQQ"], help="SPY QQQ"
     )
+    demo.add_argument(
+        "--collect-seconds", type=seconds_arg, default=20, help="live collection time (20)"
+    )
+    demo.add_argument("--days", type=days_arg, default=5, help="trading days of history (5)")
+    demo.add_argument(
+        "--max-contracts", type=count_arg(0, " (0 = all in the bands)"), default=40,
+        help="options per symbol, nearest the money (40)",
+    )  # fmt: skip
     demo.add_argument("--seed", type=int, default=1, help="simulator seed (1)")
     demo.set_defaults(handler=demo_command)
     _add_json(demo)
@@ -293,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(handler=stats_command)
     report = commands.add_parser("report", help="quality report with plots (self-contained HTML)")
     report.add_argument("--html", type=Path, help="write the report to this HTML file")
-    report.add_argument("--hours", type=float, default=168, help="window in hours (168)")
+    report.add_argument("--hours", type=hours_arg, default=168, help="window in hours (168)")
     report.set_defaults(handler=report_command)
     for sub in (stats, report):
         _add_json(sub)

@@ -17,6 +17,11 @@ class ConfigError(AlcDataError):
     """A setting is missing or invalid; the message names the environment variable."""
 
 
+class InvalidArgumentError(ConfigError, ValueError):
+    """An argument (a command-line option or a Python parameter) is malformed or out of range;
+    the message names it and says what is accepted."""
+
+
 class DataError(AlcDataError):
     """Input data was rejected (bad value, naive datetime, unknown reference)."""
 

@@ -23,6 +23,7 @@ import signal
 import sys
 from typing import Any
 
+from alc_data.arguments import MAX_WINDOW_DAYS, count_arg, symbol_arg
 from alc_data.collector.collector import OptionsDataCollector
 from alc_data.collector.config import CollectorConfig
 from alc_data.config import Settings, load_settings
@@ -44,7 +45,10 @@ def parse_duration(text: str) -> float:
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text.lower())
     if not match or float(match.group(1)) <= 0:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 30s, 10m, 2h)")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_WINDOW_DAYS * 86_400:
+        raise argparse.ArgumentTypeError(f"at most ten years, got {text!r}")
+    return seconds
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -52,7 +56,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "collect", help="collect live option and underlying quotes from IB"
     )
-    parser.add_argument("symbols", nargs="+", metavar="SYMBOL", help="e.g. SPY QQQ AAPL")
+    parser.add_argument(
+        "symbols", nargs="+", metavar="SYMBOL", type=symbol_arg, help="e.g. SPY QQQ AAPL"
+    )
     parser.add_argument(
         "--duration",
         type=parse_duration,
@@ -73,19 +79,22 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="start the market simulator in process and collect from it",
     )
     parser.add_argument(
-        "--client-id", type=int, default=None, help="IB client id (default ALC_IB_CLIENT_ID)"
+        "--client-id",
+        type=count_arg(0),
+        default=None,
+        help="IB client id (default ALC_IB_CLIENT_ID)",
     )
     parser.add_argument(
         "--max-lines",
-        type=int,
+        type=count_arg(1),
         default=None,
         help="market-data lines to use (default ALC_MAX_MARKET_DATA_LINES)",
     )
     parser.add_argument(
         "--max-contracts",
-        type=int,
+        type=count_arg(0, " (0 = every contract in the bands)"),
         default=None,
-        help="at most this many contracts per symbol (nearest the money)",
+        help="at most this many contracts per symbol, nearest the money (0 = all in the bands)",
     )
     parser.add_argument("--json", action="store_true", help="print the final stats as JSON")
     parser.set_defaults(func=run_collect)  # fmt: skip

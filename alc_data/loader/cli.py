@@ -21,9 +21,17 @@ import math
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
 from typing import Any, TextIO
 
+from alc_data import exchange_calendar as cal
+from alc_data.arguments import (
+    bar_size_arg,
+    check_date_range,
+    count_arg,
+    date_arg,
+    days_arg,
+    symbol_arg,
+)
 from alc_data.config import Settings, load_settings
 from alc_data.db import migrate
 from alc_data.db.database import Database
@@ -52,9 +60,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "strike bands, for the trading days START..END (both included). Complete days are "
         "never requested again.",
     )
-    parser.add_argument("symbol", help="underlying symbol, e.g. SPY")
-    parser.add_argument("--start", type=date.fromisoformat, help="first day (YYYY-MM-DD)")
-    parser.add_argument("--end", type=date.fromisoformat, help="last day, included")
+    parser.add_argument("symbol", type=symbol_arg, help="underlying symbol, e.g. SPY")
+    parser.add_argument("--start", type=date_arg, help="first day (YYYY-MM-DD)")
+    parser.add_argument("--end", type=date_arg, help="last day, included")
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--ib", metavar="HOST:PORT", type=ib_address, help="gateway/TWS (ALC_IB_HOST:ALC_IB_PORT)"
@@ -63,21 +71,26 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--daily", action="store_true", help="load what is missing over the last --days-back days"
     )
-    parser.add_argument("--days-back", type=int, default=30, help="window of --daily (30)")
+    parser.add_argument("--days-back", type=days_arg, default=30, help="window of --daily (30)")
     parser.add_argument(
         "--max-contracts",
-        type=int,
+        type=count_arg(0, " (0 = every contract in the bands)"),
         default=None,
         help=f"at most N options, nearest the money first (--sim: "
         f"{SIM_MAX_CONTRACTS}; 0 = all in the bands)",
     )
-    parser.add_argument("--bar-size", default="1 min", help='intraday bar size ("1 min")')
+    parser.add_argument(
+        "--bar-size",
+        type=bar_size_arg,
+        default="1 min",
+        help='intraday bar size, one of IB\'s ("1 min", "30 secs", "5 mins", ...)',
+    )
     parser.add_argument(
         "--what",
         default="BID_ASK",
         help=f"option series, comma-separated, of {sorted(OPTION_SERIES)}",
     )
-    parser.add_argument("--client-id", type=int, default=None, help="IB client id")
+    parser.add_argument("--client-id", type=count_arg(0), default=None, help="IB client id")
     parser.add_argument(
         "--pacing-time-scale",
         type=float,
@@ -104,8 +117,15 @@ def run_load_history(args: argparse.Namespace) -> int:
         return 2
     try:
         config = _config(args)
+        if not args.daily:
+            check_date_range(args.start, args.end)
     except ValueError as exc:
-        print(f"alc-data load-history: {exc}", file=sys.stderr)
+        print(f"alc-data load-history: error: {exc}", file=sys.stderr)
+        return 2
+    if not args.daily and not cal.trading_days(args.start, args.end):
+        print(f"alc-data load-history: error: {args.start}..{args.end} holds no trading day "
+              "(weekends and exchange holidays only): nothing to load",
+              file=sys.stderr)  # fmt: skip
         return 2
     settings = load_settings()
     if migrate.upgrade_if_empty(migrate.settings_url(settings)):

@@ -20,7 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from validation_helpers import EXPIRY, NOW
 
-from alc_data import DataValidator
+from alc_data import DataValidator, ValidationResult, ValidationRule
+from alc_data.errors import InvalidArgumentError
 from alc_data.validation import REPORT_KEYS
 from alc_data.validation.cli import register
 
@@ -301,3 +302,38 @@ async def test_inline_hook_is_off_by_default_and_checks_rows_when_enabled(
     assert report is not None and report.total == 2
     assert report.rule_failures == {"price_sanity": 1} and report.critical_failures == 1
     assert hook.terms[P500].right == "P" and seen == [report]
+
+
+class _Named(ValidationRule):
+    async def validate(
+        self, snapshot: object, context: object = None
+    ) -> tuple[ValidationResult, str]:
+        return ValidationResult.VALID, "OK"
+
+
+@pytest.mark.parametrize("name", ["r" * 65, "", 42, None])
+def test_a_rule_name_that_cannot_be_stored_is_refused_when_the_rule_is_made(name: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="1 to 64 characters"):
+        _Named(name, "a rule")  # type: ignore[arg-type]
+    assert _Named("r" * 64, "a rule").name == "r" * 64  # control: 64 characters is fine
+
+
+async def test_a_rule_renamed_after_the_fact_fails_before_anything_is_stored(
+    seeded: AsyncEngine,
+) -> None:
+    validator = DataValidator(seeded)
+    rule = _Named("custom_rule", "a rule")
+    validator.rules.append(rule)
+    rule.name = "x" * 200
+    with pytest.raises(InvalidArgumentError, match="name"):
+        await validator.run_quality_check(hours_back=24, now=NOW)
+    for hours in (float("nan"), float("inf"), -1.0, 1e12):
+        with pytest.raises(InvalidArgumentError, match="hours_back"):
+            await DataValidator(seeded).run_quality_check(hours_back=hours, now=NOW)
+    rule.name = "custom_rule"  # control: the same run with a storable name is stored
+    report = await validator.run_quality_check(hours_back=24, now=NOW)
+    assert report["total_records"] > 0
+    async with seeded.connect() as conn:
+        runs = (await conn.execute(text(
+            "SELECT count(DISTINCT run_id) FROM data_quality_metrics"))).scalar_one()  # fmt: skip
+    assert runs == 1

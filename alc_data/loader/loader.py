@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from alc_data import exchange_calendar as cal
+from alc_data.arguments import check_date
 from alc_data.config import Settings
 from alc_data.db.database import Database
 from alc_data.errors import BrokerUnavailableError, DataError, LoadInterruptedError
@@ -141,6 +142,11 @@ class HistoricalDataLoader:
             LoadInterruptedError: the connection to IB was lost mid-load (its ``stats`` say
                 how far it got; the same load run again resumes it).
         """
+        _check_symbol(symbol)
+        for name, day in (("start_date", start_date), ("end_date", end_date)):
+            if not isinstance(day, date) or isinstance(day, datetime):
+                raise DataError(f"{name} must be a datetime.date, got {day!r}")
+            check_date(day, name)
         if end_date < start_date:
             raise DataError(f"end_date {end_date} is before start_date {start_date}")
         return await self._run(symbol.upper(), start_date, end_date, audit=False)
@@ -153,8 +159,9 @@ class HistoricalDataLoader:
         lost bars, or that holds fewer bars than its session has (early closes counted).
         Returns the same stats as :meth:`load_symbol_history`, over that window.
         """
-        if days_back < 0:
-            raise DataError(f"days_back must be >= 0, got {days_back}")
+        _check_symbol(symbol)
+        if type(days_back) is not int or not 0 <= days_back <= 3653:
+            raise DataError(f"days_back must be a whole number of days 0..3653, got {days_back!r}")
         async with HistoryClient(self.ib) as client:
             now = await client.server_time()
         today = now.astimezone(cal.EXCHANGE_TZ).date()
@@ -418,6 +425,11 @@ def _row(spec: RequestSpec, bar: Any) -> OptionBarRow | StockBarRow:
         spec.instrument.instrument_id, spec.series.what_to_show, spec.series.bar_size, bar.time,
         bar.open, bar.high, bar.low, bar.close, bar.volume, bar.wap, bar.bar_count,
     )  # fmt: skip
+
+
+def _check_symbol(symbol: object) -> None:
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise DataError(f"symbol must be a non-empty string, got {symbol!r}")
 
 
 def _first_error(group: BaseExceptionGroup[BrokerUnavailableError]) -> BrokerUnavailableError:

@@ -158,7 +158,12 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
         _with_connection(url, lambda conn: build_report(conn, hours=args.hours, gap_seconds=gap))
     )
     if args.html:
-        args.html.write_text(render_html(report), encoding="utf-8")
+        try:
+            args.html.write_text(render_html(report), encoding="utf-8")
+        except OSError as exc:  # not a database error: say what it is
+            print(f"alc-data report: cannot write {args.html}: {exc.strerror or exc}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
     where = f"wrote {args.html}" if args.html else "no --html path given"
     _emit(args, report, f"{where}: {report['stats']['totals']['option_ticks']} option ticks, "
           f"window {args.hours:g} h")  # fmt: skip
@@ -242,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         "under ALC_DATA_DIR is used.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument("--version", action="version", version=f"alc-data {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     db = commands.add_parser("db", help="schema migrations and database status")
@@ -327,10 +333,30 @@ def _register_command_groups(commands: Any) -> None:
     register_validate(commands)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("alc-data")
+    except PackageNotFoundError:  # a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _split_psql(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """``db psql ARGS...``: everything after ``psql`` is psql's (``-c "..."`` included)."""
+    for i in range(1, len(argv)):
+        if argv[i] == "psql" and argv[i - 1] == "db":
+            return argv[: i + 1], argv[i + 1 :]
+    return argv, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``alc-data`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    ours, psql_args = _split_psql(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(ours)
+    if psql_args is not None:
+        args.psql_args = psql_args
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

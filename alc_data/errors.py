@@ -26,6 +26,10 @@ class DataError(AlcDataError):
     """Input data was rejected (bad value, naive datetime, unknown reference)."""
 
 
+class UnknownSymbolError(DataError):
+    """A symbol was asked for that nothing stored (or IB) knows."""
+
+
 class NaiveDatetimeError(DataError, ValueError):
     """A datetime without a time zone reached a boundary that requires UTC-aware times."""
 

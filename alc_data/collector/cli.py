@@ -221,6 +221,8 @@ async def _run(
     await asyncio.wait({task, streaming, stopping_task}, return_when=asyncio.FIRST_COMPLETED)
     streaming.cancel()
     stopping_task.cancel()
+    if not task.done() and not stop.is_set():
+        print("\r" + _plan_line(collector.get_stats()), file=sys.stderr)
     deadline = None if duration is None else loop.time() + duration  # from the first lines
     while not task.done() and not stop.is_set():
         if deadline is not None and loop.time() >= deadline:
@@ -233,6 +235,20 @@ async def _run(
     print(file=sys.stderr)
     await task  # re-raises a failed start (no symbol discovered, ...) or a failed task
     return collector.get_stats()
+
+
+def _plan_line(s: dict[str, Any]) -> str:
+    """What the bands mean, said once streaming starts: contracts, lines, rotation."""
+    contracts, lines = s["active_contracts"], s["line_budget"]
+    per = ", ".join(f"{sym} {info['contracts']}" for sym, info in s["symbols"].items())
+    rotation = (
+        f"; more contracts than lines, so they take turns ({lines / contracts:.0%} of "
+        "them streamed at any moment)"
+        if contracts > lines
+        else ""
+    )
+    return (f"collecting {contracts} option contracts in the bands ({per}) on {lines} "
+            f"market-data lines{rotation}")  # fmt: skip
 
 
 def _status(s: dict[str, Any]) -> None:

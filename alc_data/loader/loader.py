@@ -28,7 +28,12 @@ from alc_data import exchange_calendar as cal
 from alc_data.arguments import check_date
 from alc_data.config import Settings
 from alc_data.db.database import Database
-from alc_data.errors import BrokerUnavailableError, DataError, LoadInterruptedError
+from alc_data.errors import (
+    AlcDataError,
+    BrokerUnavailableError,
+    DataError,
+    LoadInterruptedError,
+)
 from alc_data.ib.discovery import discover
 from alc_data.ib.history import TIMEOUT_KEY, AnswerKind, HistoryClient, IBClient
 from alc_data.loader.config import LoaderConfig
@@ -173,6 +178,7 @@ class HistoricalDataLoader:
         counters = LoadCounters(symbol, start, end)
         stock_writer, option_writer = StockBarWriter(self.db), OptionBarWriter(self.db)
         lost: BrokerUnavailableError | None = None
+        failed: AlcDataError | None = None
         planned = 0
         try:
             async with HistoryClient(self.ib) as client:
@@ -191,6 +197,8 @@ class HistoricalDataLoader:
                                         (stock_writer, option_writer))  # fmt: skip
                 except* BrokerUnavailableError as group:
                     lost = _first_error(group)
+                except* AlcDataError as group:  # one typed error, not a task group's traceback
+                    failed = _first_error(group)
         finally:
             await asyncio.shield(_close_writers(stock_writer, option_writer))
         stats = counters.as_stats(
@@ -204,6 +212,8 @@ class HistoricalDataLoader:
         if counters.ib_errors:
             log.warning("%s: IB errors during the load: %s", symbol,
                         _error_summary(counters.ib_errors))  # fmt: skip
+        if failed is not None:
+            raise failed
         if lost is not None:
             raise LoadInterruptedError(
                 f"the IB gateway {self.gateway} went away mid-load ({lost}): "
@@ -432,8 +442,11 @@ def _check_symbol(symbol: object) -> None:
         raise DataError(f"symbol must be a non-empty string, got {symbol!r}")
 
 
-def _first_error(group: BaseExceptionGroup[BrokerUnavailableError]) -> BrokerUnavailableError:
-    """The first broker error of a group (nested groups included)."""
+E = TypeVar("E", bound=BaseException)
+
+
+def _first_error(group: BaseExceptionGroup[E]) -> E:
+    """The first error of a group (nested groups included)."""
     first = group.exceptions[0]
     return _first_error(first) if isinstance(first, BaseExceptionGroup) else first
 

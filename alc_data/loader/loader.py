@@ -106,6 +106,7 @@ class HistoricalDataLoader:
         self.on_progress = on_progress
         self.on_plan = on_plan
         self._scheduler = scheduler
+        self._ledger: PacingLedger | None = None
         #: The stats of the last completed run.
         self.last_stats: dict[str, Any] | None = None
 
@@ -119,13 +120,15 @@ class HistoricalDataLoader:
     def scheduler(self) -> PacingScheduler:
         """The pacing scheduler of this loader's gateway (needs a running event loop)."""
         if self._scheduler is None:
-            gateway, rules = self.gateway, self.config.pacing
-
-            def ledger() -> PacingLedger | None:
-                return PacingLedger(self.db, gateway, rules) if self.config.pacing_ledger else None
-
-            self._scheduler = shared_scheduler(gateway, rules, ledger)
+            self._scheduler = shared_scheduler(self.gateway, self.config.pacing)
         return self._scheduler
+
+    @property
+    def ledger(self) -> PacingLedger | None:
+        """This loader's view of the database's pacing ledger (None: ``pacing_ledger`` off)."""
+        if self._ledger is None and self.config.pacing_ledger:
+            self._ledger = PacingLedger(self.db, self.gateway, self.config.pacing)
+        return self._ledger
 
     async def load_symbol_history(
         self, symbol: str, start_date: date, end_date: date
@@ -344,7 +347,8 @@ class HistoricalDataLoader:
         async def worker() -> None:
             while pending:
                 spec = pending.popleft()
-                result = await execute(client, self.scheduler, spec, self.config, counters.pacing)
+                result = await execute(client, self.scheduler, spec, self.config, counters.pacing,
+                                       self.ledger)  # fmt: skip
                 await self._store(result, store, writers, counters)
                 counters.requests_done += 1
                 self._log_new_errors(counters)

@@ -70,7 +70,7 @@ async def test_default_rules_never_provoke_a_162(start_sim: SimFactory, db: Data
     seen = _errors(ib)
     config = LoaderConfig(
         bar_size="30 secs", max_contracts=10, sessions_per_request=1, pacing=rules,
-        volatility_what_to_show=(), max_attempts=1,
+        volatility_what_to_show=(), max_attempts=1, pacing_ledger=False,
     )  # fmt: skip
 
     # Positive control: a scheduler that ignores the 60-per-window rule draws 162s here.

@@ -9,6 +9,7 @@ request it refuses is counted by wrapping its own tracker.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 from collections.abc import Callable
@@ -76,10 +77,16 @@ async def test_loaders_of_one_gateway_share_its_scheduler(
         first = HistoricalDataLoader(db, ib, LoaderConfig())
         assert HistoricalDataLoader(db, second, LoaderConfig()).scheduler is first.scheduler
         assert HistoricalDataLoader(db, other_ib).scheduler is not first.scheduler  # control
-        assert first.scheduler.ledger is not None and first.gateway.endswith(f":{sim.port}")
+        assert first.ledger is not None and first.gateway.endswith(f":{sim.port}")
+        assert HistoricalDataLoader(db, second, LoaderConfig(pacing_ledger=False)).ledger is None
         odd = HistoricalDataLoader(db, second, LoaderConfig(pacing=PacingRules(time_scale=0.5)))
         with pytest.raises(ConfigError, match="pacing rules"):
             _ = odd.scheduler
+        # Once no loader holds it, the gateway's scheduler is forgotten (a port used again by
+        # another test or another gateway later starts afresh).
+        del first
+        gc.collect()
+        assert odd.scheduler.rules == PacingRules(time_scale=0.5)
     finally:
         second.disconnect()
 

@@ -22,6 +22,29 @@ _UNIT_SECONDS = {
 }
 
 
+#: Every bar size setting IB accepts for historical data ("Historical Data Limitations").
+IB_BAR_SIZES = (
+    "1 secs", "5 secs", "10 secs", "15 secs", "30 secs",
+    "1 min", "2 mins", "3 mins", "5 mins", "10 mins", "15 mins", "20 mins", "30 mins",
+    "1 hour", "2 hours", "3 hours", "4 hours", "8 hours",
+    "1 day", "1 week", "1 month",
+)  # fmt: skip
+
+
+def ib_bar_size(text: str) -> str:
+    """``text`` as IB's spelling of a bar size ("1 MIN", " 30 secs " -> "1 min", "30 secs").
+
+    Raises:
+        ValueError: not one of :data:`IB_BAR_SIZES`.
+    """
+    wanted = " ".join(text.lower().split())
+    for size in IB_BAR_SIZES:
+        count, unit = size.split()
+        if wanted in (size, f"{count} {unit.rstrip('s')}", f"{count} {unit.rstrip('s')}s"):
+            return size
+    raise ValueError(f"unknown bar size {text!r}; IB's are: {', '.join(IB_BAR_SIZES)}")
+
+
 def bar_size_seconds(bar_size: str) -> int:
     """The length of an IB bar size setting ("1 min", "30 secs", "1 day") in seconds.
 

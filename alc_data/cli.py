@@ -24,6 +24,14 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from alc_data.arguments import (
+    OneLineErrorParser,
+    count_arg,
+    days_arg,
+    hours_arg,
+    seconds_arg,
+    symbol_arg,
+)
 from alc_data.config import Settings, load_settings, redact_url
 from alc_data.db import migrate
 from alc_data.db.maintenance import maintain
@@ -168,7 +176,12 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
         )
     )
     if args.html:
-        write_report(report, args.html, open_browser=args.open)
+        try:
+            write_report(report, args.html, open_browser=args.open)
+        except OSError as exc:  # not a database error: say what it is
+            print(f"alc-data report: cannot write {args.html}: {exc.strerror or exc}",
+                  file=sys.stderr)  # fmt: skip
+            return 1
     where = f"wrote {args.html}" if args.html else "no --html path given"
     _emit(args, report, f"{where}: {report['stats']['totals']['option_ticks']} option ticks, "
           f"window {report['window']['hours']:g} h")  # fmt: skip
@@ -247,13 +260,14 @@ def _add_json(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (exposed for tests and documentation)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="alc-data",
         description="Capture, store, check and serve options market data for arbitrage "
         "backtesting. With neither ALC_DATABASE_URL nor DB_HOST set, an embedded PostgreSQL "
         "under ALC_DATA_DIR is used.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument("--version", action="version", version=f"alc-data {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     db = commands.add_parser("db", help="schema migrations and database status")
@@ -282,9 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     mt = db_commands.add_parser(
         "maintain", help="create partitions ahead, refresh rollups, apply retention"
     )
-    mt.add_argument("--ahead-days", type=int, default=7, help="tick partitions ahead (7)")
+    mt.add_argument("--ahead-days", type=count_arg(0), default=7, help="tick partitions ahead (7)")
     mt.add_argument(
-        "--refresh-hours", type=float, default=48, help="rollup refresh window in hours (48)"
+        "--refresh-hours", type=hours_arg, default=48, help="rollup refresh window in hours (48)"
     )
     mt.set_defaults(handler=db_maintain)
     for sub in (up, down, cur, chk, st, mt):
@@ -299,12 +313,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="migrate, simulate IB, collect, load history, check quality, summarise"
     )
-    demo.add_argument("--symbols", nargs="+", default=["SPY", "QQQ"], help="SPY QQQ")
-    demo.add_argument("--collect-seconds", type=float, default=20, help="live collection time (20)")
-    demo.add_argument("--days", type=int, default=5, help="trading days of history (5)")
     demo.add_argument(
-        "--max-contracts", type=int, default=40, help="options per symbol, nearest the money (40)"
+        "--symbols", nargs="+", type=symbol_arg, default=["SPY", "QQQ"], help="SPY QQQ"
     )
+    demo.add_argument(
+        "--collect-seconds", type=seconds_arg, default=20, help="live collection time (20)"
+    )
+    demo.add_argument("--days", type=days_arg, default=5, help="trading days of history (5)")
+    demo.add_argument(
+        "--max-contracts", type=count_arg(0, " (0 = all in the bands)"), default=40,
+        help="options per symbol, nearest the money (40)",
+    )  # fmt: skip
     demo.add_argument("--seed", type=int, default=1, help="simulator seed (1)")
     demo.add_argument(
         "--database-url",
@@ -319,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.set_defaults(handler=stats_command)
     report = commands.add_parser("report", help="quality report with plots (self-contained HTML)")
     report.add_argument("--html", type=Path, help="write the report to this HTML file")
-    report.add_argument("--hours", type=float, default=168, help="window in hours (168)")
+    report.add_argument("--hours", type=hours_arg, default=168, help="window in hours (168)")
     report.add_argument("--source", help="the data source shown (default: the only one)")
     report.add_argument("--symbol", type=str.upper, help="one underlying (default: all)")
     report.add_argument("--start", type=parse_instant, help="window start (ISO date or time, UTC)")
@@ -345,10 +364,30 @@ def _register_command_groups(commands: Any) -> None:
     register_validate(commands)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("alc-data")
+    except PackageNotFoundError:  # a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _split_psql(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """``db psql ARGS...``: everything after ``psql`` is psql's (``-c "..."`` included)."""
+    for i in range(1, len(argv)):
+        if argv[i] == "psql" and argv[i - 1] == "db":
+            return argv[: i + 1], argv[i + 1 :]
+    return argv, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``alc-data`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    ours, psql_args = _split_psql(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(ours)
+    if psql_args is not None:
+        args.psql_args = psql_args
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -102,8 +102,11 @@ class DatabaseSettings(_Section):
             return None
         try:
             url = make_url(value.get_secret_value())
-        except ArgumentError:
+            port = url.port
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise ValueError("is not a parseable database URL") from None
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError(f"has port {port}; a port is 1-65535")
         backend, _, driver = url.drivername.partition("+")
         if backend not in ("postgresql", "postgres") or driver not in _POSTGRES_DRIVERS:
             raise ValueError(

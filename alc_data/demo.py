@@ -125,7 +125,7 @@ async def _load_history(db: Database, ib: Any, options: DemoOptions, say: Say) -
     start = end
     for _ in range(options.history_days - 1):
         start = exchange_calendar.previous_trading_day(start)
-    loader = HistoricalDataLoader(db, ib, LoaderConfig(max_contracts=options.max_contracts))
+    loader = HistoricalDataLoader(db, ib, LoaderConfig(max_contracts=options.max_contracts or None))
     totals: dict[str, Any] = {}
     for symbol in options.symbols:
         say(f"history    {symbol} {start} .. {end}, 1-minute bars, "

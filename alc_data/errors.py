@@ -6,6 +6,8 @@ repository boundary by SQLSTATE code (never by message text) and chained with ``
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class AlcDataError(Exception):
     """Root of every error raised by alc-data."""
@@ -15,8 +17,17 @@ class ConfigError(AlcDataError):
     """A setting is missing or invalid; the message names the environment variable."""
 
 
+class InvalidArgumentError(ConfigError, ValueError):
+    """An argument (a command-line option or a Python parameter) is malformed or out of range;
+    the message names it and says what is accepted."""
+
+
 class DataError(AlcDataError):
     """Input data was rejected (bad value, naive datetime, unknown reference)."""
+
+
+class UnknownSymbolError(DataError):
+    """A symbol was asked for that nothing stored (or IB) knows."""
 
 
 class NaiveDatetimeError(DataError, ValueError):
@@ -130,6 +141,18 @@ class WriteFailedError(InternalError):
 
 class BrokerUnavailableError(AlcDataError):
     """Interactive Brokers (TWS, IB Gateway or the simulator) cannot be reached right now."""
+
+
+class LoadInterruptedError(BrokerUnavailableError):
+    """The connection to IB was lost in the middle of a history load.
+
+    Everything answered before is stored and recorded: running the same load again resumes
+    it. ``stats`` holds the load's stats up to the interruption.
+    """
+
+    def __init__(self, message: str, stats: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.stats = stats
 
 
 class IBTimeoutError(BrokerUnavailableError):

@@ -8,8 +8,10 @@ Without it, an embedded PostgreSQL is started in a temporary directory and delet
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -113,8 +115,22 @@ async def clean_db(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
             await conn.execute(text(f'DROP TABLE IF EXISTS "{name}"'))
 
 
+_OWN_DATA_DIR: list[str] = []
+
+
 def pytest_configure(config: Any) -> None:
-    os.environ.setdefault("ALC_DATA_DIR", tempfile.mkdtemp(prefix="alc-test-data-"))
+    if "ALC_DATA_DIR" not in os.environ:
+        _OWN_DATA_DIR.append(tempfile.mkdtemp(prefix="alc-test-data-"))
+        os.environ["ALC_DATA_DIR"] = _OWN_DATA_DIR[0]
+
+
+def pytest_unconfigure(config: Any) -> None:
+    """Remove the data directory this run made (nothing is left in the temporary directory)."""
+    for path in _OWN_DATA_DIR:
+        try:
+            shutil.rmtree(path)
+        except OSError as exc:  # say so, but do not fail a finished run over its temp files
+            warnings.warn(f"could not remove {path}: {exc}", stacklevel=1)
 
 
 UNIT_DIR = Path(__file__).resolve().parent / "unit"

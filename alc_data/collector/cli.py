@@ -23,6 +23,7 @@ import signal
 import sys
 from typing import Any
 
+from alc_data.arguments import MAX_WINDOW_DAYS, count_arg, symbol_arg
 from alc_data.collector.collector import OptionsDataCollector
 from alc_data.collector.config import CollectorConfig
 from alc_data.config import Settings, load_settings
@@ -44,7 +45,10 @@ def parse_duration(text: str) -> float:
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text.lower())
     if not match or float(match.group(1)) <= 0:
         raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 30s, 10m, 2h)")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_WINDOW_DAYS * 86_400:
+        raise argparse.ArgumentTypeError(f"at most ten years, got {text!r}")
+    return seconds
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -52,7 +56,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "collect", help="collect live option and underlying quotes from IB"
     )
-    parser.add_argument("symbols", nargs="+", metavar="SYMBOL", help="e.g. SPY QQQ AAPL")
+    parser.add_argument(
+        "symbols", nargs="+", metavar="SYMBOL", type=symbol_arg, help="e.g. SPY QQQ AAPL"
+    )
     parser.add_argument(
         "--duration",
         type=parse_duration,
@@ -73,19 +79,22 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="start the market simulator in process and collect from it",
     )
     parser.add_argument(
-        "--client-id", type=int, default=None, help="IB client id (default ALC_IB_CLIENT_ID)"
+        "--client-id",
+        type=count_arg(0),
+        default=None,
+        help="IB client id (default ALC_IB_CLIENT_ID)",
     )
     parser.add_argument(
         "--max-lines",
-        type=int,
+        type=count_arg(1),
         default=None,
         help="market-data lines to use (default ALC_MAX_MARKET_DATA_LINES)",
     )
     parser.add_argument(
         "--max-contracts",
-        type=int,
+        type=count_arg(0, " (0 = every contract in the bands)"),
         default=None,
-        help="at most this many contracts per symbol (nearest the money)",
+        help="at most this many contracts per symbol, nearest the money (0 = all in the bands)",
     )
     parser.add_argument("--json", action="store_true", help="print the final stats as JSON")
     parser.set_defaults(func=run_collect)  # fmt: skip
@@ -214,6 +223,8 @@ async def _run(
     await asyncio.wait({task, streaming, stopping_task}, return_when=asyncio.FIRST_COMPLETED)
     streaming.cancel()
     stopping_task.cancel()
+    if not task.done() and not stop.is_set():
+        print("\r" + _plan_line(collector.get_stats()), file=sys.stderr)
     deadline = None if duration is None else loop.time() + duration  # from the first lines
     while not task.done() and not stop.is_set():
         if deadline is not None and loop.time() >= deadline:
@@ -226,6 +237,20 @@ async def _run(
     print(file=sys.stderr)
     await task  # re-raises a failed start (no symbol discovered, ...) or a failed task
     return collector.get_stats()
+
+
+def _plan_line(s: dict[str, Any]) -> str:
+    """What the bands mean, said once streaming starts: contracts, lines, rotation."""
+    contracts, lines = s["active_contracts"], s["line_budget"]
+    per = ", ".join(f"{sym} {info['contracts']}" for sym, info in s["symbols"].items())
+    rotation = (
+        f"; more contracts than lines, so they take turns ({lines / contracts:.0%} of "
+        "them streamed at any moment)"
+        if contracts > lines
+        else ""
+    )
+    return (f"collecting {contracts} option contracts in the bands ({per}) on {lines} "
+            f"market-data lines{rotation}")  # fmt: skip
 
 
 def _status(s: dict[str, Any]) -> None:

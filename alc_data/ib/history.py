@@ -10,17 +10,21 @@ gets one :class:`HistoryAnswer` saying which of these happened. Bars come back U
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
-from collections import OrderedDict
+import re
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from ib_async import IB, BarData, Contract
+from ib_async import IB, BarData, BarDataList, Contract
 from ib_async.wrapper import RequestError
 
 from alc_data import exchange_calendar as cal
+from alc_data.errors import BrokerUnavailableError
+from alc_data.ib.codes import informational
 
 __all__ = [
     "AnswerKind",
@@ -41,6 +45,32 @@ UNAVAILABLE_CODES = frozenset({200})
 #: Connectivity codes: the request was lost with the connection; try again later.
 CONNECTIVITY_CODES = frozenset({1100, 1101, 1102})
 MAX_REMEMBERED_ERRORS = 1000
+#: The stats key of requests that got no answer in time.
+TIMEOUT_KEY = "timeout"
+_LOST_CONNECTION = ("[Errno", "Peer closed connection", "Socket disconnect")
+_FILTERED_LOGGERS = ("ib_async.wrapper", "ib_async.ib", "ib_async.client")
+_IB_ERROR_LINE = re.compile(r"(?:Error|Warning) (\d+), reqId (-?\d+):")
+
+
+class _OwnErrorLines(logging.Filter):
+    """Drops ib_async's own log line for each error of a history request (and its timeout
+    warning): the client counts them, and its caller reports each kind once."""
+
+    def __init__(self, ib: IB) -> None:
+        super().__init__()
+        self.ib = ib
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("reqHistoricalData: Timeout"):
+            return False
+        if record.name == "ib_async.client" and message.startswith(_LOST_CONNECTION):
+            return False  # the history client raises BrokerUnavailableError for it
+        match = _IB_ERROR_LINE.match(message)
+        if match is None:
+            return True
+        results = getattr(self.ib.wrapper, "_results", {})
+        return not isinstance(results.get(int(match[2])), BarDataList)
 
 
 class AnswerKind(StrEnum):
@@ -149,17 +179,36 @@ class HistoryClient:
 
     Use as an async context manager (or call :meth:`close`) so that the error listener is
     detached from the client when done.
+
+    Every IB error the connection delivers meanwhile is counted by code in
+    :attr:`error_counts` (timeouts under ``"timeout"``), with the first message of each code
+    in :attr:`first_messages`; ib_async's own line per history-request error is not logged
+    (a load of thousands of requests would otherwise flood the terminal with them).
     """
 
     def __init__(self, ib: IB) -> None:
         self.ib = ib
         # Errors by request id; bounded, since the client may carry other requests' errors.
         self._errors: OrderedDict[int, tuple[int, str]] = OrderedDict()
+        #: IB errors seen by code (``"162"``, ``"200"``, ...) and timeouts (``"timeout"``).
+        self.error_counts: Counter[str] = Counter()
+        #: The first message of each key of :attr:`error_counts`.
+        self.first_messages: dict[str, str] = {}
+        self._filter = _OwnErrorLines(ib)
+        for name in _FILTERED_LOGGERS:
+            logging.getLogger(name).addFilter(self._filter)
         ib.errorEvent += self._on_error
 
+    def _count(self, key: str, message: str) -> None:
+        self.error_counts[key] += 1
+        self.first_messages.setdefault(key, message)
+
     def _on_error(self, req_id: int, code: int, message: str, contract: Any) -> None:
-        if req_id < 0 or req_id in self._errors or code == 165 or 2100 <= code < 2200:
-            return  # a notice (no request, or a warning), or a later message of a failed one
+        if informational(code):
+            return
+        self._count(str(code), message)
+        if req_id < 0 or req_id in self._errors:
+            return  # not about a request, or a later message of a failed one
         self._errors[req_id] = (code, message)
         while len(self._errors) > MAX_REMEMBERED_ERRORS:
             self._errors.popitem(last=False)
@@ -183,6 +232,8 @@ class HistoryClient:
         """One ``reqHistoricalData`` (``formatDate=2``) and its classified answer."""
         loop = asyncio.get_running_loop()
         started = loop.time()
+        if not self.ib.isConnected():
+            raise BrokerUnavailableError("connection closed")
         try:
             result = await self.ib.reqHistoricalDataAsync(
                 contract, ib_end_time(end), duration, bar_size, what_to_show, use_rth,
@@ -192,13 +243,22 @@ class HistoryClient:
         except RequestError as exc:  # only when the client has RaiseRequestErrors set
             self._errors.setdefault(exc.reqId, (exc.code, exc.message))
             req_id, bars = exc.reqId, []
+        except ConnectionError as exc:  # the socket closed under the request
+            raise BrokerUnavailableError(f"connection lost: {exc}") from exc
         code, message = self._errors.pop(req_id, (None, ""))
         timed_out = loop.time() - started >= timeout * 0.999
-        return classify(code, message, bars, timed_out)
+        answer = classify(code, message, bars, timed_out)
+        if answer.kind is AnswerKind.TIMEOUT and code is None:
+            if not self.ib.isConnected():
+                raise BrokerUnavailableError("connection lost")
+            self._count(TIMEOUT_KEY, f"no answer within {timeout:g} s")
+        return answer
 
     def close(self) -> None:
-        """Stop listening to the client's errors."""
+        """Stop listening to the client's errors (and let ib_async log them again)."""
         self.ib.errorEvent -= self._on_error
+        for name in _FILTERED_LOGGERS:
+            logging.getLogger(name).removeFilter(self._filter)
 
     async def __aenter__(self) -> HistoryClient:
         return self

@@ -8,8 +8,16 @@
 from __future__ import annotations
 
 from alc_data.loader.config import LoaderConfig
+from alc_data.loader.estimate import LoadEstimate
 from alc_data.loader.loader import HistoricalDataLoader
 from alc_data.loader.scheduler import PacingScheduler
 from alc_data.loader.stats import STATS_KEYS, LoadProgress
 
-__all__ = ["STATS_KEYS", "HistoricalDataLoader", "LoadProgress", "LoaderConfig", "PacingScheduler"]
+__all__ = [
+    "STATS_KEYS",
+    "HistoricalDataLoader",
+    "LoadEstimate",
+    "LoadProgress",
+    "LoaderConfig",
+    "PacingScheduler",
+]

@@ -6,8 +6,12 @@ calendar, which is also how progress is kept (one entry per trading day).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import NoReturn
 
+from alc_data.bar_sizes import ib_bar_size
+from alc_data.errors import InvalidArgumentError
 from alc_data.ib.pacing import PacingRules
 
 __all__ = ["OPTION_SERIES", "LoaderConfig"]
@@ -61,14 +65,39 @@ class LoaderConfig:
     backoff: float = 15.0
 
     def __post_init__(self) -> None:
+        """Raises :class:`~alc_data.errors.InvalidArgumentError` (a ``ValueError``) naming the
+        first bad setting."""
         unknown = set(self.option_what_to_show) - OPTION_SERIES
         if unknown:
-            raise ValueError(
-                f"options have no {sorted(unknown)} history; use {sorted(OPTION_SERIES)}"
-            )
+            _bad(f"options have no {sorted(unknown)} history; use {sorted(OPTION_SERIES)}")
+        for name in ("bar_size", "volatility_bar_size"):
+            try:
+                ib_bar_size(getattr(self, name))
+            except (ValueError, AttributeError, TypeError) as exc:
+                _bad(f"{name}: {exc}")
         if self.sessions_per_request < 1 or self.sessions_per_daily_request < 1:
-            raise ValueError("sessions per request must be >= 1")
+            _bad("sessions per request must be >= 1")
         if not 1 <= self.concurrency <= self.pacing.max_open:
-            raise ValueError(f"concurrency must be within 1..{self.pacing.max_open}")
+            _bad(f"concurrency must be within 1..{self.pacing.max_open}")
         if self.max_attempts < 1:
-            raise ValueError("max_attempts must be >= 1")
+            _bad("max_attempts must be >= 1")
+        if self.max_contracts is not None and (
+            type(self.max_contracts) is not int or self.max_contracts < 1
+        ):
+            _bad(f"max_contracts must be a whole number >= 1 (None = all), got "
+                 f"{self.max_contracts!r}")  # fmt: skip
+        if self.expiry_range_days is not None and not 0 <= self.expiry_range_days <= 3653:
+            _bad(f"expiry_range_days must be 0..3653, got {self.expiry_range_days!r}")
+        band = self.strike_range_percent
+        if band is not None and not (isinstance(band, int | float) and 0 < band <= 10):
+            _bad(f"strike_range_percent must be a fraction in (0, 10], got {band!r}")
+        for name in ("request_timeout", "backoff"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0 <= value < math.inf:
+                _bad(f"{name} must be a finite number of seconds >= 0, got {value!r}")
+        if self.request_timeout == 0:
+            _bad("request_timeout must be > 0")
+
+
+def _bad(message: str) -> NoReturn:
+    raise InvalidArgumentError(f"LoaderConfig: {message}")

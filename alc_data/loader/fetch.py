@@ -18,6 +18,7 @@ from datetime import date
 
 from alc_data.ib.history import AnswerKind, HistoryAnswer, HistoryBar, HistoryClient
 from alc_data.loader.config import LoaderConfig
+from alc_data.loader.ledger import PacingLedger
 from alc_data.loader.plan import RequestSpec, UnitKey, trading_day_of
 from alc_data.loader.scheduler import PacingCounts, PacingScheduler
 
@@ -91,12 +92,13 @@ async def execute(
     spec: RequestSpec,
     config: LoaderConfig,
     counts: PacingCounts | None = None,
+    ledger: PacingLedger | None = None,
 ) -> RequestResult:
     """Send ``spec`` (retrying pacing violations and timeouts) and classify the answer."""
     attempts = 0
     while True:
         attempts += 1
-        async with scheduler.slot(spec.pacing_key, counts):
+        async with scheduler.slot(spec.pacing_key, counts, ledger):
             answer = await _fetch(client, spec, config)
         if answer.kind not in _RETRY or attempts >= config.max_attempts:
             break

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Row, text
 
 from alc_data.db.database import Database
+from alc_data.db.translate import translating
 from alc_data.ib.pacing import HistoricalRequestKey, PacingRules, PacingTracker
 
 __all__ = ["Admission", "PacingLedger", "gateway_name"]
@@ -110,6 +111,10 @@ class PacingLedger:
     async def admit(self, key: HistoricalRequestKey) -> Admission:
         """Admit ``key`` now (recording it in flight), or say how long to wait."""
         gw = {"gw": self.gateway}
+        with translating():  # a database at revision 0004: SchemaError, "is it migrated?"
+            return await self._admit(key, gw)
+
+    async def _admit(self, key: HistoricalRequestKey, gw: dict[str, str]) -> Admission:
         async with self.db.begin() as conn:
             await conn.execute(text(_LOCK), gw)
             now = float((await conn.execute(text(_NOW))).scalar_one())
@@ -128,8 +133,9 @@ class PacingLedger:
 
     async def answered(self, entry: int) -> None:
         """Record that the request admitted as ``entry`` was answered (or abandoned)."""
-        async with self.db.begin() as conn:
-            await conn.execute(text(_ANSWERED), {"id": entry})
+        with translating():
+            async with self.db.begin() as conn:
+                await conn.execute(text(_ANSWERED), {"id": entry})
 
     def _tracker(self, rows: Sequence[Row[Any]], now: float) -> tuple[PacingTracker, str | None]:
         """The gateway's windows, and the owner of a request in flight (if any)."""

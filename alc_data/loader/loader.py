@@ -18,22 +18,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
 
 from alc_data import exchange_calendar as cal
+from alc_data.arguments import check_date
 from alc_data.capture.universe import RegisteredUniverse, register_universe
 from alc_data.config import Settings
 from alc_data.db.database import Database
 from alc_data.db.sources import register_source
-from alc_data.errors import DataError
+from alc_data.errors import (
+    AlcDataError,
+    BrokerUnavailableError,
+    DataError,
+    LoadInterruptedError,
+)
 from alc_data.ib.discovery import discover
-from alc_data.ib.history import AnswerKind, HistoryClient, IBClient
+from alc_data.ib.history import TIMEOUT_KEY, AnswerKind, HistoryClient, IBClient
 from alc_data.ib.provenance import client_source
 from alc_data.loader.config import LoaderConfig
+from alc_data.loader.estimate import LoadEstimate, PlanHook, estimate
 from alc_data.loader.fetch import DayOutcome, RequestResult, execute
 from alc_data.loader.gaps import complete_units, expired_options
 from alc_data.loader.ledger import PacingLedger, gateway_name
@@ -67,6 +74,9 @@ class HistoricalDataLoader:
             expiry and strike bands default to the collector's settings.
         settings: overrides the database's settings for the bands.
         on_progress: called with a :class:`~alc_data.loader.LoadProgress` after each request.
+        on_plan: called with the :class:`~alc_data.loader.LoadEstimate` (contracts, requests,
+            rows, time) before anything is requested; returning False stops the load there.
+            Without it, the estimate is logged (a warning when the load is large).
         scheduler: the pacing scheduler to send through (default: the one every loader of
             this process shares for the client's gateway, over ``config.pacing``, admitting
             hard-rule requests through the database's pacing ledger unless
@@ -89,15 +99,18 @@ class HistoricalDataLoader:
         settings: Settings | None = None,
         on_progress: ProgressHook | None = None,
         scheduler: PacingScheduler | None = None,
+        on_plan: PlanHook | None = None,
     ) -> None:
         self.db = Database.coerce(db)
         self.ib = ib
         self.config = config or LoaderConfig()
         self.settings = settings or self.db.settings
         self.on_progress = on_progress
+        self.on_plan = on_plan
         self._scheduler = scheduler
         #: The ``data_sources`` id of the rows of the current (or last) run.
         self.source_id: int | None = None
+        self._ledger: PacingLedger | None = None
         #: The stats of the last completed run.
         self.last_stats: dict[str, Any] | None = None
 
@@ -111,13 +124,15 @@ class HistoricalDataLoader:
     def scheduler(self) -> PacingScheduler:
         """The pacing scheduler of this loader's gateway (needs a running event loop)."""
         if self._scheduler is None:
-            gateway, rules = self.gateway, self.config.pacing
-
-            def ledger() -> PacingLedger | None:
-                return PacingLedger(self.db, gateway, rules) if self.config.pacing_ledger else None
-
-            self._scheduler = shared_scheduler(gateway, rules, ledger)
+            self._scheduler = shared_scheduler(self.gateway, self.config.pacing)
         return self._scheduler
+
+    @property
+    def ledger(self) -> PacingLedger | None:
+        """This loader's view of the database's pacing ledger (None: ``pacing_ledger`` off)."""
+        if self._ledger is None and self.config.pacing_ledger:
+            self._ledger = PacingLedger(self.db, self.gateway, self.config.pacing)
+        return self._ledger
 
     async def load_symbol_history(
         self, symbol: str, start_date: date, end_date: date
@@ -126,6 +141,8 @@ class HistoricalDataLoader:
 
         Returns the stats: ``symbol``, ``start_date``, ``end_date``, ``stock_bars_loaded``,
         ``option_bars_loaded``, ``errors`` (requests that failed after their retries),
+        ``ib_errors`` (every IB error of the run by code, e.g. ``{"162": 3}``, and requests
+        left unanswered under ``"timeout"``; each kind is logged once),
         ``history_requests`` (reqHistoricalData calls made by this run), ``pacing_waits``
         (requests held back by the pacing rules), ``skipped_complete`` (instrument-series-days
         already complete) and ``unavailable_expired`` (expired option contracts whose history
@@ -134,7 +151,14 @@ class HistoricalDataLoader:
         Raises:
             DataError: ``end_date`` is before ``start_date``.
             IBError: the symbol is unknown to IB, or has no price or option chain.
+            LoadInterruptedError: the connection to IB was lost mid-load (its ``stats`` say
+                how far it got; the same load run again resumes it).
         """
+        _check_symbol(symbol)
+        for name, day in (("start_date", start_date), ("end_date", end_date)):
+            if not isinstance(day, date) or isinstance(day, datetime):
+                raise DataError(f"{name} must be a datetime.date, got {day!r}")
+            check_date(day, name)
         if end_date < start_date:
             raise DataError(f"end_date {end_date} is before start_date {start_date}")
         return await self._run(symbol.upper(), start_date, end_date, audit=False)
@@ -147,8 +171,9 @@ class HistoricalDataLoader:
         lost bars, or that holds fewer bars than its session has (early closes counted).
         Returns the same stats as :meth:`load_symbol_history`, over that window.
         """
-        if days_back < 0:
-            raise DataError(f"days_back must be >= 0, got {days_back}")
+        _check_symbol(symbol)
+        if type(days_back) is not int or not 0 <= days_back <= 3653:
+            raise DataError(f"days_back must be a whole number of days 0..3653, got {days_back!r}")
         async with HistoryClient(self.ib) as client:
             now = await client.server_time()
         today = now.astimezone(cal.EXCHANGE_TZ).date()
@@ -162,13 +187,28 @@ class HistoricalDataLoader:
         self.source_id = await register_source(self.db.engine, client_source(self.ib))
         stock_writer = StockBarWriter(self.db, source_id=self.source_id)
         option_writer = OptionBarWriter(self.db, source_id=self.source_id)
+        lost: BrokerUnavailableError | None = None
+        failed: AlcDataError | None = None
+        planned = 0
         try:
             async with HistoryClient(self.ib) as client:
+                counters.ib_errors = client.error_counts
+                counters.ib_first_messages = client.first_messages
                 now = await client.server_time()
                 registered = await self._universe(symbol, now)
                 requests = await self._plan(registered, start, end, now, audit, counters)
-                await self._execute(client, requests, registered, counters,
-                                    (stock_writer, option_writer))  # fmt: skip
+                plan = estimate(registered.universe.symbol, len(registered.contract_ids),
+                                requests, self.config, counters.skipped_complete)  # fmt: skip
+                if not self._approved(plan):
+                    requests = []
+                planned = len(requests)
+                try:
+                    await self._execute(client, requests, registered, counters,
+                                        (stock_writer, option_writer))  # fmt: skip
+                except* BrokerUnavailableError as group:
+                    lost = _first_error(group)
+                except* AlcDataError as group:  # one typed error, not a task group's traceback
+                    failed = _first_error(group)
         finally:
             await asyncio.shield(_close_writers(stock_writer, option_writer))
         stats = counters.as_stats(
@@ -176,8 +216,22 @@ class HistoricalDataLoader:
             option_bars=option_writer.counts.written,
             history_requests=counters.pacing.sent,
             pacing_waits=counters.pacing.waits,
+            ib_errors=counters.ib_errors,
         )
         self.last_stats = stats
+        if counters.ib_errors:
+            log.warning("%s: IB errors during the load: %s", symbol,
+                        _error_summary(counters.ib_errors))  # fmt: skip
+        if failed is not None:
+            raise failed
+        if lost is not None:
+            raise LoadInterruptedError(
+                f"the IB gateway {self.gateway} went away mid-load ({lost}): "
+                f"{counters.requests_done} of {planned} requests done, "
+                f"{stats['stock_bars_loaded'] + stats['option_bars_loaded']} bars stored. "
+                "Run the same load again to resume: complete days are not requested again",
+                stats,
+            ) from lost
         log.info("history load %s", stats)
         return stats
 
@@ -300,9 +354,11 @@ class HistoricalDataLoader:
         async def worker() -> None:
             while pending:
                 spec = pending.popleft()
-                result = await execute(client, self.scheduler, spec, self.config, counters.pacing)
+                result = await execute(client, self.scheduler, spec, self.config, counters.pacing,
+                                       self.ledger)  # fmt: skip
                 await self._store(result, store, writers, counters)
                 counters.requests_done += 1
+                self._log_new_errors(counters)
                 self._report(registered.universe.symbol, contracts, len(requests), counters,
                              started)  # fmt: skip
 
@@ -337,6 +393,22 @@ class HistoricalDataLoader:
         if result.kind is AnswerKind.UNAVAILABLE and spec.instrument.kind == "option":
             counters.unavailable_contracts.add(spec.instrument.instrument_id)
 
+    def _approved(self, estimate: LoadEstimate) -> bool:
+        if self.on_plan is not None:
+            return self.on_plan(estimate)
+        large = " (a large load)" if estimate.large else ""
+        log.log(logging.WARNING if estimate.large else logging.INFO, "%s%s",
+                estimate.describe(), large)  # fmt: skip
+        return True
+
+    @staticmethod
+    def _log_new_errors(counters: LoadCounters) -> None:
+        """Each kind of IB error once (the running count is in the progress and the stats)."""
+        for key, message in counters.unreported_errors():
+            what = "no answer in time" if key == TIMEOUT_KEY else f"IB error {key}"
+            log.warning("%s: %s: %s (further ones are counted, not logged)",
+                        counters.symbol, what, message)  # fmt: skip
+
     def _report(
         self, symbol: str, contracts: int, planned: int, counters: LoadCounters, started: float
     ) -> None:
@@ -347,7 +419,7 @@ class HistoricalDataLoader:
         eta = elapsed / done * (planned - done) if done else None
         self.on_progress(
             LoadProgress(symbol, contracts, planned, done, counters.pacing.sent,
-                         counters.pacing.waits, elapsed, eta)
+                         counters.pacing.waits, elapsed, eta, dict(counters.ib_errors))
         )  # fmt: skip
 
 
@@ -374,6 +446,25 @@ def _row(spec: RequestSpec, bar: Any) -> OptionBarRow | StockBarRow:
         spec.instrument.instrument_id, spec.series.what_to_show, spec.series.bar_size, bar.time,
         bar.open, bar.high, bar.low, bar.close, bar.volume, bar.wap, bar.bar_count,
     )  # fmt: skip
+
+
+def _check_symbol(symbol: object) -> None:
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise DataError(f"symbol must be a non-empty string, got {symbol!r}")
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def _first_error(group: BaseExceptionGroup[E]) -> E:
+    """The first error of a group (nested groups included)."""
+    first = group.exceptions[0]
+    return _first_error(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _error_summary(counts: Counter[str]) -> str:
+    """``"162 x 37, 200 x 2, timeout x 1"``."""
+    return ", ".join(f"{key} x {n}" for key, n in sorted(counts.items()))
 
 
 def _first(value: T | None, default: T) -> T:

@@ -11,13 +11,14 @@ Safe by construction, not by reaction:
 - at most ``max_open`` requests are open at once (IB's limit of 50 applies to all bar sizes).
 
 Loaders in one process that use one gateway share one scheduler (:func:`shared_scheduler`);
-with a :class:`~alc_data.loader.ledger.PacingLedger`, hard-rule requests are also admitted
-through the database, so loaders in other processes using that gateway are counted too (the
-ledger runs on the database server's clock).
+with a :class:`~alc_data.loader.ledger.PacingLedger` (each loader passes its own, over its own
+database), hard-rule requests are also admitted through the database, so loaders in other
+processes using that gateway are counted too (the ledger runs on the database server's clock).
 
 Time comes from a :class:`PacingClock` (the event loop's by default); tests pass one they step,
 shared with the simulator, so that what the scheduler decides does not depend on how fast the
-machine happens to be.
+machine happens to be. (The ledger's waits are real seconds on the database's clock: a loader
+on a stepped clock turns ``LoaderConfig.pacing_ledger`` off.)
 
 Retrying after a 162 or a timeout is the caller's business (:mod:`alc_data.loader.fetch`); the
 scheduler only counts how often it had to make a request wait.
@@ -30,7 +31,7 @@ import contextlib
 import logging
 import math
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -84,16 +85,9 @@ class PacingScheduler:
             bars = await ib.reqHistoricalDataAsync(...)
     """
 
-    def __init__(
-        self,
-        rules: PacingRules | None = None,
-        *,
-        clock: PacingClock | None = None,
-        ledger: PacingLedger | None = None,
-    ) -> None:
+    def __init__(self, rules: PacingRules | None = None, *, clock: PacingClock | None = None):
         self.rules = rules or PacingRules()
         self.clock: PacingClock = clock or LoopClock()
-        self.ledger = ledger
         self._told: set[str] = set()
         self._tracker = PacingTracker(self.rules)
         self._hard = asyncio.Lock()
@@ -117,12 +111,16 @@ class PacingScheduler:
 
     @contextlib.asynccontextmanager
     async def slot(
-        self, key: HistoricalRequestKey, counts: PacingCounts | None = None
+        self,
+        key: HistoricalRequestKey,
+        counts: PacingCounts | None = None,
+        ledger: PacingLedger | None = None,
     ) -> AsyncIterator[None]:
         """Wait until ``key`` may be sent; the body sends it and awaits the answer.
 
         ``counts`` (if given) is incremented as well as the scheduler's totals: how one of
-        several loaders sharing this scheduler reports its own requests and waits.
+        several loaders sharing this scheduler reports its own requests and waits. With a
+        ``ledger``, a hard-rule request is also admitted through it (other processes).
         """
         tallies = [self._totals] if counts is None else [self._totals, counts]
         hard = self.rules.is_hard(key.bar_size)
@@ -131,8 +129,8 @@ class PacingScheduler:
         try:
             waited = await self._wait_turn(key)
             entry = None
-            if hard and self.ledger is not None:
-                entry, shared_wait = await self._admit(self.ledger, key)
+            if hard and ledger is not None:
+                entry, shared_wait = await self._admit(ledger, key)
                 waited = waited or shared_wait
             for tally in tallies:
                 tally.waits += int(waited)
@@ -142,8 +140,8 @@ class PacingScheduler:
                 yield
             finally:
                 self._answered(key, hard)
-                if entry is not None and self.ledger is not None:
-                    await asyncio.shield(self.ledger.answered(entry))
+                if entry is not None and ledger is not None:
+                    await asyncio.shield(ledger.answered(entry))
         finally:
             if hard:
                 self._hard.release()
@@ -185,23 +183,26 @@ class PacingScheduler:
         return waited
 
 
-_SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, PacingScheduler]] = (
+_Registry = weakref.WeakValueDictionary[str, "PacingScheduler"]
+_SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Registry] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def shared_scheduler(
-    gateway: str, rules: PacingRules, ledger: Callable[[], PacingLedger | None]
-) -> PacingScheduler:
-    """The scheduler of ``gateway`` in this event loop, created (with ``ledger()``) on first use.
+def shared_scheduler(gateway: str, rules: PacingRules) -> PacingScheduler:
+    """The scheduler of ``gateway`` in this event loop, created on first use.
+
+    It lives as long as a loader holds it (a later loader of that gateway, once every earlier
+    one is gone, starts afresh; the ledger still remembers the requests).
 
     Raises:
-        ConfigError: the gateway's scheduler was created with other pacing rules.
+        ConfigError: a living scheduler of the gateway has other pacing rules.
     """
-    per_loop = _SHARED.setdefault(asyncio.get_running_loop(), {})
+    per_loop = _SHARED.setdefault(asyncio.get_running_loop(), weakref.WeakValueDictionary())
     scheduler = per_loop.get(gateway)
     if scheduler is None:
-        scheduler = per_loop[gateway] = PacingScheduler(rules, ledger=ledger())
+        scheduler = PacingScheduler(rules)
+        per_loop[gateway] = scheduler
     elif scheduler.rules != rules:
         raise ConfigError(
             f"loaders of IB gateway {gateway} must share its pacing rules: "

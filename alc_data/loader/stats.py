@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -19,6 +20,7 @@ STATS_KEYS = (
     "stock_bars_loaded",
     "option_bars_loaded",
     "errors",
+    "ib_errors",
     "history_requests",
     "pacing_waits",
     "skipped_complete",
@@ -30,7 +32,8 @@ STATS_KEYS = (
 class LoadProgress:
     """A snapshot of a running load, passed to the ``on_progress`` hook after each request.
 
-    ``eta_seconds`` is None until a first request has completed.
+    ``eta_seconds`` is None until a first request has completed; ``ib_errors`` counts the IB
+    errors so far by code (and ``"timeout"``).
     """
 
     symbol: str
@@ -41,6 +44,7 @@ class LoadProgress:
     pacing_waits: int
     elapsed_seconds: float
     eta_seconds: float | None
+    ib_errors: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def fraction(self) -> float:
@@ -63,9 +67,27 @@ class LoadCounters:
     requests_done: int = 0
     unavailable_contracts: set[int] = field(default_factory=set)
     pacing: PacingCounts = field(default_factory=PacingCounts)
+    #: IB errors by code (and ``"timeout"``), and the first message of each: the history
+    #: client's own counters, shared for the run.
+    ib_errors: Counter[str] = field(default_factory=Counter)
+    ib_first_messages: dict[str, str] = field(default_factory=dict)
+    _reported: set[str] = field(default_factory=set)
+
+    def unreported_errors(self) -> list[tuple[str, str]]:
+        """IB error kinds (key, first message) not reported yet; now counted as reported."""
+        new = [(k, self.ib_first_messages.get(k, "")) for k in self.ib_errors
+               if k not in self._reported]  # fmt: skip
+        self._reported.update(k for k, _ in new)
+        return new
 
     def as_stats(
-        self, *, stock_bars: int, option_bars: int, history_requests: int, pacing_waits: int
+        self,
+        *,
+        stock_bars: int,
+        option_bars: int,
+        history_requests: int,
+        pacing_waits: int,
+        ib_errors: Mapping[str, int],
     ) -> dict[str, Any]:
         """The documented stats dict (keys: :data:`STATS_KEYS`)."""
         return {
@@ -75,6 +97,7 @@ class LoadCounters:
             "stock_bars_loaded": stock_bars,
             "option_bars_loaded": option_bars,
             "errors": self.errors,
+            "ib_errors": dict(sorted(ib_errors.items())),
             "history_requests": history_requests,
             "pacing_waits": pacing_waits,
             "skipped_complete": self.skipped_complete,

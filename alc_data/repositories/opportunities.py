@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import ColumnElement, update
 
 from alc_data.db.models import ArbitrageOpportunity
 from alc_data.db.translate import translating
+from alc_data.errors import DataError
 from alc_data.repositories.base import Repository, aware
+
+_STRIKES = ("call_strike", "put_strike")
+_WHOLE = ("underlying_id", "call_contract_id", "put_contract_id", "second_call_contract_id",
+          "second_put_contract_id", "execution_window_ms")  # fmt: skip
+_NUMBERS = ("stock_price", "call_bid", "call_ask", "put_bid", "put_ask", "theoretical_profit",
+            "max_profit", "min_profit", "roi_percent", "net_credit", "cost_basis",
+            "confidence_score", "actual_profit")  # fmt: skip
+
+
+def _check_values(fields: dict[str, Any]) -> None:
+    """Strikes become Decimals; every number must be finite (NaN and inf are refused)."""
+    for name in _STRIKES:
+        value = fields[name]
+        if value is None:
+            continue
+        try:
+            strike = Decimal(str(value)) if not isinstance(value, bool) else Decimal("NaN")
+        except InvalidOperation:
+            strike = Decimal("NaN")
+        if not strike.is_finite() or strike <= 0:
+            raise DataError(f"{name} must be a positive number, got {value!r}")
+        fields[name] = strike
+    for name in _WHOLE:
+        value = fields[name]
+        if value is not None and (type(value) is not int or value < 0):
+            raise DataError(f"{name} must be a whole number >= 0, got {value!r}")
+    for name in _NUMBERS:
+        value = fields[name]
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise DataError(f"{name} must be a number, got {value!r}")
+        if not (value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)):
+            raise DataError(f"{name} must be a finite number, got {value!r}")
 
 
 class OpportunityRepository(Repository[ArbitrageOpportunity]):
@@ -60,6 +96,9 @@ class OpportunityRepository(Repository[ArbitrageOpportunity]):
         ``unspecified`` source).
 
         Raises:
+            DataError: a price or amount is not a finite number, a strike is not a positive
+                number, an id or ``execution_window_ms`` is not a whole number (nothing is
+                written).
             UnknownReferenceError: the underlying or a contract does not exist.
             CheckViolationError: e.g. ``confidence_score`` outside 0..1.
         """
@@ -69,11 +108,9 @@ class OpportunityRepository(Repository[ArbitrageOpportunity]):
             del fields["timestamp"]
         else:
             fields["timestamp"] = aware(timestamp, "timestamp")
+        _check_values(fields)
         if source_id is None:
             del fields["source_id"]
-        for name in ("call_strike", "put_strike"):
-            if fields[name] is not None:
-                fields[name] = Decimal(str(fields[name]))
         return await self.add(ArbitrageOpportunity(**fields))
 
     async def opportunities(

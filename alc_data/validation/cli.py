@@ -12,6 +12,7 @@ import asyncio
 import json
 from typing import Any
 
+from alc_data.arguments import hours_arg, symbol_arg
 from alc_data.config import load_settings
 from alc_data.db.database import Database
 from alc_data.validation.quality import QualityRun
@@ -29,10 +30,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Run the validation rules and the quality report over the ticks of the "
         "last HOURS hours, store the findings in data_quality_metrics, and print the report.",
     )
+    parser.add_argument("--hours", type=hours_arg, default=24, help="window length in hours (24)")
     parser.add_argument(
-        "--hours", type=_positive_hours, default=24, help="window length in hours (24)"
+        "--symbol", type=symbol_arg, help="only this underlying's contracts (e.g. SPY)"
     )
-    parser.add_argument("--symbol", help="only this underlying's contracts (e.g. SPY)")
     parser.add_argument(
         "--source",
         help="the data source to check (default: the one in the window, else ALC_DEFAULT_SOURCE)",
@@ -40,16 +41,6 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.set_defaults(func=run_validate)
     return parser
-
-
-def _positive_hours(value: str) -> float | int:
-    try:
-        hours = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0 < hours < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value!r}")
-    return int(hours) if hours.is_integer() else hours
 
 
 def run_validate(args: argparse.Namespace) -> int:

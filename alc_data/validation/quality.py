@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from alc_data.errors import DataError, NaiveDatetimeError
+from alc_data.errors import DataError, NaiveDatetimeError, UnknownSymbolError
 from alc_data.repositories import quality_sql as q
 from alc_data.repositories.source_choice import SourceSelection, choose_source
 from alc_data.validation.persist import persist_run
 from alc_data.validation.tally import BatchReport
-from alc_data.validation.types import MarketDataSnapshot
+from alc_data.validation.types import Finding, MarketDataSnapshot, ValidationResult
 
 if TYPE_CHECKING:
     from alc_data.validation.validator import DataValidator
@@ -101,6 +101,9 @@ class QualityRun:
         return self.critical_failures == 0
 
 
+STALE_RULE = "stale_contract"
+
+
 async def run_quality(
     validator: DataValidator,
     *,
@@ -120,6 +123,12 @@ async def run_quality(
     window = q.Window(end - timedelta(hours=hours_back), end, symbol.upper() if symbol else None)
     async with db.connect() as conn:
         products = await q.load_products(conn, window.symbol)
+        if window.symbol is not None and not products:
+            known = [p.symbol for p in await q.load_products(conn, None)]
+            raise UnknownSymbolError(
+                f"unknown symbol {window.symbol}: no underlying of that name is stored "
+                f"(stored: {', '.join(known[:20]) or 'none'})"
+            )
         chosen = await choose_source(
             conn,
             tables=["market_data_ticks"],
@@ -137,12 +146,13 @@ async def run_quality(
         stale = await q.stale(conn, window, products, limits.stale_after_seconds)
         await validator.load_dividends(p.underlying_id for p in products)
         tally = await _validate_window(validator, conn, window)
+    stale_count = _agree_on_staleness(validator, tally, stale, limits.stale_after_seconds)
     report = {
         "period_hours": hours_back,
         "total_records": counts["total"],
         "price_data_coverage": _percent(counts["quoted"], counts["total"]),
         "wide_spread_pct": _percent(counts["wide"], counts["two_sided"]),
-        "stale_contracts": len(stale),
+        "stale_contracts": stale_count,
         "missing_greeks_contracts": len(missing),
         "contracts_with_gaps": len(gappy),
         "top_gappy_contracts": [{k: g[k] for k in _GAPPY_KEYS} for g in gappy[:10]],
@@ -153,6 +163,27 @@ async def run_quality(
     run.details = {"stale": stale, "missing_greeks": missing, "gaps": gappy, "counts": counts}
     await persist_run(db, run, tally, limits)
     return run
+
+
+def _agree_on_staleness(
+    validator: DataValidator, tally: BatchReport, stale: list[dict[str, Any]], after: float
+) -> int:
+    """One count of stale contracts for the report and the rule's findings.
+
+    The staleness rule only sees contracts with ticks in the window; the SQL metric also finds
+    the active contracts without any tick there (the stalest of all). Those become findings of
+    the rule too, so that ``stale_contracts`` and the rule's list are the same contracts.
+    """
+    rule = next((r for r in validator.rules if r.name == STALE_RULE), None)
+    if rule is None:
+        return len(stale)
+    flagged = {g.contract_id for g in tally.groups.values() if g.rule == STALE_RULE}
+    tally.add(
+        Finding(STALE_RULE, ValidationResult.WARNING, "no tick in the window",
+                s["contract_id"], None, rule.critical, None, after)
+        for s in stale if s["contract_id"] not in flagged
+    )  # fmt: skip
+    return len({g.contract_id for g in tally.groups.values() if g.rule == STALE_RULE})
 
 
 def _percent(part: int, whole: int) -> float:

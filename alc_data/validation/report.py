@@ -26,10 +26,19 @@ def render_report(report: dict[str, Any], *, run_id: object = None, passed: bool
         )
     lines.append(
         f"validated ticks        {stats['total_validated']}: {stats['valid']} valid, "
-        f"{stats['warnings']} warnings, {stats['invalid']} invalid"
+        f"{stats['warnings']} with warnings, {stats['invalid']} invalid"
     )
+    contract_rules = set(stats.get("contract_rules", ()))
+    if contract_rules:
+        lines.append(
+            f"flagged contracts      {stats.get('contract_warnings', 0)} with warnings, "
+            f"{stats.get('contract_invalid', 0)} invalid (rules over whole contracts)"
+        )
+    if stats["rule_failures"]:
+        lines.append("findings by rule")
     for rule, count in stats["rule_failures"].items():
-        lines.append(f"    {rule:<24} {count}")
+        unit = "contracts" if rule in contract_rules else "ticks"
+        lines.append(f"    {rule:<24} {count} {unit}")
     if run_id is not None:
         lines.append(f"run id                 {run_id}")
     lines.append("result                 " + ("OK" if passed else "FAILED (critical rule)"))

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from alc_data.errors import InvalidArgumentError
 from alc_data.validation.types import (
     Finding,
     MarketDataSnapshot,
@@ -21,9 +22,27 @@ from alc_data.validation.types import (
     worse,
 )
 
-__all__ = ["BatchRule", "ValidationRule"]
+__all__ = ["MAX_RULE_NAME", "BatchRule", "ValidationRule", "check_rule_name"]
 
 log = logging.getLogger(__name__)
+
+
+#: ``data_quality_metrics.rule`` holds at most this many characters.
+MAX_RULE_NAME = 64
+
+
+def check_rule_name(name: object) -> str:
+    """``name`` if it can name a rule in ``data_quality_metrics`` (a string of 1-64 characters).
+
+    Raises:
+        InvalidArgumentError: otherwise (before anything of a quality run is computed).
+    """
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_RULE_NAME:
+        raise InvalidArgumentError(
+            f"a validation rule's name must be a string of 1 to {MAX_RULE_NAME} characters, "
+            f"got {name!r:.80}"
+        )
+    return name
 
 
 class ValidationRule:
@@ -39,7 +58,7 @@ class ValidationRule:
     """
 
     def __init__(self, name: str, description: str, critical: bool = False) -> None:
-        self.name = name
+        self.name = check_rule_name(name)
         self.description = description
         self.critical = critical
 

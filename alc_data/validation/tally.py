@@ -70,6 +70,8 @@ class BatchReport:
     groups: dict[tuple[str, int | None, str], FindingGroup] = field(default_factory=dict)
     keep_findings: bool = True
     _worst: dict[tuple[Any, Any], ValidationResult] = field(default_factory=dict, repr=False)
+    _contract_worst: dict[Any, ValidationResult] = field(default_factory=dict, repr=False)
+    _contract_rules: set[str] = field(default_factory=set, repr=False)
 
     def add(self, findings: Iterable[Finding]) -> None:
         """Count ``findings`` (their ticks must be among the ``total`` validated)."""
@@ -84,6 +86,12 @@ class BatchReport:
                 key = (f.contract_id, f.time)
                 seen = worst.get(key)
                 worst[key] = f.result if seen is None else worse(seen, f.result)
+            else:  # a finding about the contract as a whole (staleness)
+                self._contract_rules.add(f.rule)
+                seen = self._contract_worst.get(f.contract_id)
+                self._contract_worst[f.contract_id] = (
+                    f.result if seen is None else worse(seen, f.result)
+                )
             if self.keep_findings:
                 self.findings.append(f)
             group_key = (f.rule, f.contract_id, f.severity)
@@ -108,11 +116,20 @@ class BatchReport:
         return max(0, self.total - len(self._worst))
 
     def stats(self) -> dict[str, Any]:
-        """``{total_validated, valid, warnings, invalid, rule_failures}`` (DESIGN.md 6)."""
+        """``{total_validated, valid, warnings, invalid, rule_failures}`` (DESIGN.md 6).
+
+        ``valid``, ``warnings`` and ``invalid`` count ticks; findings about whole contracts
+        (staleness) are counted in ``contract_warnings`` / ``contract_invalid`` (contracts),
+        and ``contract_rules`` names the rules whose ``rule_failures`` count contracts.
+        """
+        verdicts = self._contract_worst.values()
         return {
             "total_validated": self.total,
             "valid": self.valid,
             "warnings": self.warnings,
             "invalid": self.invalid,
+            "contract_warnings": sum(1 for r in verdicts if r is ValidationResult.WARNING),
+            "contract_invalid": sum(1 for r in verdicts if r is ValidationResult.INVALID),
+            "contract_rules": sorted(self._contract_rules),
             "rule_failures": dict(sorted(self.rule_failures.items())),
         }

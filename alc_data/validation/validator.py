@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
+from alc_data.arguments import check_window_hours
 from alc_data.config import Settings, default_settings
 from alc_data.db.database import Database
 from alc_data.db.translate import translating
-from alc_data.validation.rule import ValidationRule
+from alc_data.validation.rule import ValidationRule, check_rule_name
 from alc_data.validation.rules_arbitrage import ArbitrageBoundsRule, PutCallParityRule
 from alc_data.validation.rules_quote import GreeksBoundsRule, PriceSanityRule, WideSpreadRule
 from alc_data.validation.rules_time import (
@@ -204,11 +205,18 @@ class DataValidator:
             (DESIGN.md section 6), and ``source`` (the name of the source checked).
 
         Raises:
+            InvalidArgumentError: ``hours_back`` is not a finite number of hours within ten
+                years, or a rule's name is not a string of 1-64 characters (checked before
+                anything is computed or stored).
             DatabaseUnavailableError: the database cannot be reached.
             SchemaError: the database is not migrated.
             AmbiguousSourceError: several sources hold ticks in the window, none chosen.
         """
         from alc_data.validation.quality import run_quality
+
+        check_window_hours(hours_back, "hours_back")
+        for rule in self.rules:
+            check_rule_name(getattr(rule, "name", None))
 
         with translating():
             self.last_run = await run_quality(

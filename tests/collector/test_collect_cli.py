@@ -37,6 +37,8 @@ def test_collect_sim_json_stores_what_it_reports(
     out, err = capsys.readouterr()
     stats = json.loads(out)  # exactly one JSON object on stdout
     assert "rows" in err  # the live status line went to stderr
+    # Said once streaming starts: what the bands mean (8 contracts on the default 100 lines)
+    assert "collecting 8 option contracts in the bands (SPY 8) on 100 market-data lines" in err
     assert stats["active_contracts"] == 8 and stats["collection_active"] is False
     engine = create_engine(migrated_url.set(drivername="postgresql+psycopg"))
     with engine.connect() as conn:

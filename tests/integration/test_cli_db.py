@@ -210,3 +210,32 @@ def test_no_secret_in_any_output(
     everything = "\n".join(shown)
     assert "127.0.0.1" in everything and "***" in everything  # the URL is shown, masked
     assert USER_SECRET not in everything and QUERY_SECRET not in everything
+
+
+def test_psql_passes_every_argument_through(
+    fresh_url: URL, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """``db psql -c "..."`` (once refused by the parser: only ``db psql DBNAME -c`` worked)."""
+    assert main(["db", "psql", "-c", "SELECT 40 + 2 AS answer", "-t", "-A"]) == 0
+    assert capfd.readouterr().out.strip() == "42"
+    assert main(["db", "psql", "-tAc", "SELECT current_database()"]) == 0  # control: combined
+    assert capfd.readouterr().out.strip() == fresh_url.database
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("alc-data ")
+
+
+def test_an_unwritable_report_path_is_not_a_database_error(
+    fresh_url: URL, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["report", "--html", str(tmp_path / "missing-dir" / "r.html")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "database" not in err and len(err.strip().splitlines()) == 1
+    assert main(["report", "--html", str(tmp_path / "r.html")]) == 0  # control
+    assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!")

@@ -150,6 +150,26 @@ def test_readonly_role_script(database_factory: Callable[[], URL], pg_bin: Path)
                 {"r": reader},
             )  # fmt: skip
             assert read_only is True
+            timeout = conn.scalar(
+                text("SELECT 'idle_in_transaction_session_timeout=60s' = ANY(rolconfig) "
+                     "FROM pg_roles WHERE rolname = :r"),
+                {"r": reader},
+            )  # fmt: skip
+            assert timeout is True
+            # Large objects: the owner can write them (control), the reader cannot, even in
+            # a transaction it made read-write itself.
+            conn.execute(text(f'SET ROLE "{owner}"'))
+            lob = conn.scalar(text("SELECT lo_from_bytea(0, 'owner data')"))
+            assert lob is not None
+            conn.execute(text(f'SET ROLE "{reader}"'))
+            conn.execute(text("SET default_transaction_read_only = off"))
+            for sql in ("SELECT lo_from_bytea(0, 'x')", "SELECT lo_create(0)",
+                        "SELECT lo_creat(-1)", f"SELECT lo_put({lob}, 0, 'x')"):  # fmt: skip
+                with pytest.raises(DBAPIError) as excinfo:
+                    conn.execute(text(sql))
+                assert getattr(excinfo.value.orig, "sqlstate", None) == "42501", sql
+            conn.execute(text("RESET ROLE"))
+            conn.execute(text(f"SELECT lo_unlink({lob})"))
     finally:
         with engine.connect() as conn:
             for role in (reader, owner):

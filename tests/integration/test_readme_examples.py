@@ -72,3 +72,20 @@ def test_strategy_example_runs(
         ).one()
     engine.dispose()
     assert tuple(logged) == ("SFR", spy, 0.21)
+
+
+def test_strategy_example_says_so_when_the_chosen_time_holds_no_data(
+    database_factory: Callable[[], URL],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = database_factory()
+    migrate.upgrade(url, "head")
+    engine = create_engine(with_driver(url, "psycopg"))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO underlying_securities (symbol) VALUES ('SPY')"))
+    engine.dispose()
+    monkeypatch.setenv("ALC_DATABASE_URL", url.render_as_string(hide_password=False))
+    exec(compile(_python_blocks()[0], "README.md", "exec"), {"__name__": "readme"})
+    out = capsys.readouterr().out
+    assert out.startswith("no SPY quotes at or before 2026-11-20 15:30:00+00:00: pick a time")

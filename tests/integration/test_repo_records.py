@@ -6,12 +6,18 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import URL
 
 from alc_data import Database, Repositories
-from alc_data.errors import CheckViolationError, NaiveDatetimeError, UnknownReferenceError
+from alc_data.errors import (
+    CheckViolationError,
+    DataError,
+    NaiveDatetimeError,
+    UnknownReferenceError,
+)
 
 T0 = datetime(2024, 3, 12, 15, 0, 0, 123456, tzinfo=UTC)
 
@@ -115,6 +121,40 @@ async def test_opportunity_errors_are_typed(db: Database) -> None:
             await repos.opportunities.log(
                 "SFR", underlying_id=spy.id, timestamp=datetime(2024, 1, 1, 12)
             )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("call_strike", "abc"),
+        ("call_strike", Decimal("sNaN")),
+        ("put_strike", float("nan")),
+        ("call_strike", -5),
+        ("put_strike", float("inf")),
+        ("stock_price", float("nan")),
+        ("roi_percent", float("inf")),
+        ("net_credit", Decimal("sNaN")),
+        ("call_bid", "1.0"),
+        ("execution_window_ms", 1.5),
+        ("call_contract_id", True),
+    ],
+)
+async def test_bad_opportunity_values_are_typed_and_the_session_goes_on(
+    db: Database, field: str, value: Any
+) -> None:
+    async with db.session() as session:
+        repos = Repositories(session)
+        spy = await repos.securities.upsert("SPY")
+        kept = await repos.opportunities.log("SFR", underlying_id=spy.id, roi_percent=1.0)
+        with pytest.raises(DataError, match=field):
+            bad: dict[str, Any] = {field: value}  # deliberately ill-typed values
+            await repos.opportunities.log("SFR", underlying_id=spy.id, **bad)
+        # The session is intact: what was accepted before stays, and more can be logged.
+        after = await repos.opportunities.log("BOX", underlying_id=spy.id, call_strike=450.5)
+    async with db.session() as session:
+        stored = await Repositories(session).opportunities.opportunities()
+    assert {o.id for o in stored} == {kept.id, after.id}
+    assert next(o for o in stored if o.id == after.id).call_strike == Decimal("450.5")
 
 
 async def test_market_events(db: Database) -> None:

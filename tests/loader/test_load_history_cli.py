@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 from datetime import date, timedelta
 from typing import Any
@@ -81,3 +82,21 @@ def test_progress_line() -> None:
     line = ProgressDisplay.render(LoadProgress("SPY", 12, 40, 10, 11, 2, 30.0, 90.0))
     assert line.startswith("SPY [########......")
     assert "10/40 requests, 12 contracts, 11 sent, 2 paced, ETA 01:30" in line
+    assert "IB errors" not in line
+    errors = {"162": 37, "timeout": 1}
+    line = ProgressDisplay.render(LoadProgress("SPY", 12, 40, 10, 11, 2, 30.0, 90.0, errors))
+    assert line.endswith("ETA 01:30, IB errors 162x37 timeoutx1")
+
+
+def test_log_lines_go_above_the_bar() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    display = ProgressDisplay(screen)
+    display(LoadProgress("SPY", 12, 40, 10, 11, 2, 30.0, 90.0))
+    display.write_above("WARNING something")
+    bar = ProgressDisplay.render(LoadProgress("SPY", 12, 40, 10, 11, 2, 30.0, 90.0))
+    *_, last = screen.getvalue().split("\r")
+    assert last.startswith("WARNING something\n" + bar)  # the bar is drawn again below it

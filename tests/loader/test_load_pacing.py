@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from dataclasses import replace
 from datetime import date
@@ -76,7 +77,7 @@ async def test_default_rules_never_provoke_a_162(start_sim: SimFactory, db: Data
     seen = _errors(ib)
     config = LoaderConfig(
         bar_size="30 secs", max_contracts=10, sessions_per_request=1, pacing=rules,
-        volatility_what_to_show=(), max_attempts=1,
+        volatility_what_to_show=(), max_attempts=1, pacing_ledger=False,
     )  # fmt: skip
 
     # Positive control: a scheduler that ignores the 60-per-window rule draws 162s here.
@@ -104,17 +105,25 @@ async def test_default_rules_never_provoke_a_162(start_sim: SimFactory, db: Data
 
 
 async def test_injected_162s_are_retried_and_lose_nothing(
-    start_sim: SimFactory, db: Database
+    start_sim: SimFactory, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     sim, ib = await start_sim(MARCH_13)
     seen = _errors(ib)
     config = LoaderConfig(max_contracts=2, pacing=RULES, backoff=5.0)
     sim.faults.violate_pacing(3)
     start, end = date(2024, 3, 11), date(2024, 3, 12)
-    stats = await HistoricalDataLoader(db, ib, config).load_symbol_history("SPY", start, end)
+    with caplog.at_level(logging.INFO):
+        stats = await HistoricalDataLoader(db, ib, config).load_symbol_history("SPY", start, end)
 
     assert [e[0] for e in seen].count(162) == 3
     assert stats["errors"] == 0
+    assert stats["ib_errors"] == {"162": 3}  # counted, though every retry succeeded
+    # Logged once (with the count at the end), not once per error by ib_async as well.
+    told = [r.getMessage() for r in caplog.records if "162" in r.getMessage()]
+    assert len([m for m in told if "further ones are counted" in m]) == 1
+    assert [m for m in told if m.startswith("Error 162")] == []
+    assert any("162 x 3" in m for m in told)
+    assert logging.getLogger("ib_async.wrapper").filters == []  # ib_async logs again after
     assert stats["history_requests"] == 5 + 3  # five planned requests, three retries
     want_stock, want_option = await expected(db, sim.model, config, start, end, MARCH_13)
     assert await stored(db, "stock_bars") == want_stock

@@ -6,7 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from alc_data import HistoricalDataLoader
+from alc_data.errors import DataError, InvalidArgumentError
 from alc_data.ib.history import AnswerKind, HistoryBar, classify
+from alc_data.loader import LoaderConfig
 from alc_data.loader.gaps import complete_units
 from alc_data.loader.plan import (
     Instrument,
@@ -90,3 +93,57 @@ def test_gap_audit_compares_stored_bars_with_records_and_the_calendar() -> None:
     stored = {(7, "BID_ASK", "1 min", day): 389, (7, "BID_ASK", "1 min", early): 210}
     assert complete_units(units, statuses, stored) == {units[1], units[2]}
     assert complete_units(units, statuses) == {units[0], units[2]}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"bar_size": "bogus"},
+        {"bar_size": "0 mins"},
+        {"volatility_bar_size": "1 fortnight"},
+        {"max_contracts": 0},
+        {"max_contracts": -5},
+        {"max_contracts": 2.5},
+        {"expiry_range_days": -1},
+        {"strike_range_percent": float("nan")},
+        {"strike_range_percent": -0.1},
+        {"request_timeout": 0},
+        {"request_timeout": float("inf")},
+        {"backoff": float("nan")},
+        {"option_what_to_show": ("GREEKS",)},
+        {"concurrency": 0},
+    ],
+)
+def test_bad_loader_settings_are_typed_errors(bad: dict[str, object]) -> None:
+    with pytest.raises(InvalidArgumentError, match="LoaderConfig"):
+        LoaderConfig(**bad)  # type: ignore[arg-type]
+
+
+def test_good_loader_settings_pass() -> None:
+    config = LoaderConfig(bar_size="30 secs", max_contracts=1, strike_range_percent=0.05,
+                          expiry_range_days=0, backoff=0.0)  # fmt: skip
+    assert config.max_contracts == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("", date(2024, 3, 4), date(2024, 3, 8)), DataError),
+        ((None, date(2024, 3, 4), date(2024, 3, 8)), DataError),
+        (("SPY", "2024-03-04", date(2024, 3, 8)), DataError),
+        (("SPY", datetime(2024, 3, 4, tzinfo=UTC), date(2024, 3, 8)), DataError),
+        (("SPY", date(2024, 3, 8), date(2024, 3, 4)), DataError),
+        (("SPY", date(9999, 1, 1), date(9999, 1, 2)), InvalidArgumentError),
+        (("SPY", date(1980, 1, 1), date(1980, 1, 2)), InvalidArgumentError),
+    ],
+)
+async def test_bad_load_arguments_are_typed_errors_before_any_io(
+    args: tuple[object, object, object], error: type[Exception]
+) -> None:
+    """Checked before IB or the database is touched (neither exists here)."""
+    loader = HistoricalDataLoader("postgresql://nobody@127.0.0.1:1/none", None)  # type: ignore[arg-type]
+    with pytest.raises(error):
+        await loader.load_symbol_history(*args)  # type: ignore[arg-type]
+    for days_back in (-1, 1.5, 10**6):
+        with pytest.raises(DataError, match="days_back"):
+            await loader.backfill_gaps("SPY", days_back=days_back)  # type: ignore[arg-type]

@@ -9,9 +9,11 @@ request it refuses is counted by wrapping its own tracker.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,8 +22,9 @@ from ib_async import IB
 from sqlalchemy.engine import URL
 
 from alc_data import HistoricalDataLoader
+from alc_data.db import migrate
 from alc_data.db.database import Database
-from alc_data.errors import ConfigError
+from alc_data.errors import ConfigError, SchemaError
 from alc_data.ib.pacing import HistoricalRequestKey, PacingRules
 from alc_data.ib.sim import SimClock, SimConfig, SimServer
 from alc_data.loader import LoaderConfig, PacingScheduler
@@ -74,10 +77,16 @@ async def test_loaders_of_one_gateway_share_its_scheduler(
         first = HistoricalDataLoader(db, ib, LoaderConfig())
         assert HistoricalDataLoader(db, second, LoaderConfig()).scheduler is first.scheduler
         assert HistoricalDataLoader(db, other_ib).scheduler is not first.scheduler  # control
-        assert first.scheduler.ledger is not None and first.gateway.endswith(f":{sim.port}")
+        assert first.ledger is not None and first.gateway.endswith(f":{sim.port}")
+        assert HistoricalDataLoader(db, second, LoaderConfig(pacing_ledger=False)).ledger is None
         odd = HistoricalDataLoader(db, second, LoaderConfig(pacing=PacingRules(time_scale=0.5)))
         with pytest.raises(ConfigError, match="pacing rules"):
             _ = odd.scheduler
+        # Once no loader holds it, the gateway's scheduler is forgotten (a port used again by
+        # another test or another gateway later starts afresh).
+        del first
+        gc.collect()
+        assert odd.scheduler.rules == PacingRules(time_scale=0.5)
     finally:
         second.disconnect()
 
@@ -170,3 +179,23 @@ async def test_two_loader_processes_on_one_gateway_draw_no_162(
     # They did contend: one waited for the other, and says so.
     assert any("is also used by loader" in err for _, _, err in results)
     assert sum(int(stats["pacing_waits"]) for _, stats, _ in results) > 0  # type: ignore[call-overload]
+
+
+async def test_a_database_without_the_ledger_is_a_schema_error(
+    start_sim: SimFactory, database_factory: Callable[[], URL]
+) -> None:
+    """A database at revision 0004 (no ``history_pacing_ledger``): one typed error saying
+    so, not a task group's traceback; without the ledger the same load works (control)."""
+    url = database_factory()
+    await asyncio.to_thread(migrate.upgrade, url, "0004")
+    _, ib = await start_sim(MARCH_20)
+    config = LoaderConfig(bar_size="30 secs", max_contracts=1, volatility_what_to_show=(),
+                          pacing=PacingRules(time_scale=0.01))  # fmt: skip
+    day = date(2024, 3, 19)
+    async with Database.from_url(url) as db:
+        with pytest.raises(SchemaError, match="migrated"):
+            await HistoricalDataLoader(db, ib, config).load_symbol_history("SPY", day, day)
+        control = replace(config, pacing_ledger=False)
+        stats = await HistoricalDataLoader(db, ib, control, scheduler=PacingScheduler(
+            control.pacing)).load_symbol_history("SPY", day, day)  # fmt: skip
+    assert stats["errors"] == 0 and stats["stock_bars_loaded"] > 0

@@ -19,9 +19,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from alc_data import DataValidator
+from alc_data import DataValidator, ValidationResult, ValidationRule
+from alc_data.errors import InvalidArgumentError, UnknownSymbolError
 from alc_data.validation import REPORT_KEYS
 from alc_data.validation.cli import register
+from alc_data.validation.report import render_report
 from tests.support.validating import EXPIRY, NOW
 
 START = NOW - timedelta(hours=1)  # 14:00 New York
@@ -154,7 +156,10 @@ async def test_quality_check_reports_exactly_the_planted_defects(seeded: AsyncEn
         "valid": total - 5,
         "warnings": 3,  # wide spread, the tick after the gap, the tick outside the session
         "invalid": 2,  # crossed, volume fall
-        "rule_failures": {"price_sanity": 1, "stale_contract": 1, "tick_gap": 1,
+        # Staleness is about contracts: P510 (old ticks) and C520_SILENT (none in the window),
+        # the same two as stale_contracts above.
+        "contract_warnings": 2, "contract_invalid": 0, "contract_rules": ["stale_contract"],
+        "rule_failures": {"price_sanity": 1, "stale_contract": 2, "tick_gap": 1,
                           "time_consistency": 1, "volume_monotonic": 1, "wide_spread": 1},
     }  # fmt: skip
     assert validator.last_run is not None and not validator.last_run.passed
@@ -181,6 +186,7 @@ async def test_findings_are_persisted_under_one_run_id(seeded: AsyncEngine) -> N
         ("price_sanity", C500, "critical"), ("volume_monotonic", C500, "invalid"),
         ("time_consistency", C500, "warning"), ("wide_spread", P500, "warning"),
         ("tick_gap", C510, "warning"), ("stale_contract", P510, "warning"),
+        ("stale_contract", C520_SILENT, "warning"),
     }  # fmt: skip
     [summary] = [r for r in rows if r.metric_type == "quality_run"]
     assert summary.passed is False and summary.severity == "critical"
@@ -204,9 +210,11 @@ async def test_a_clean_window_reports_nothing(seeded: AsyncEngine) -> None:
     assert report["total_records"] == 0
     assert report["price_data_coverage"] == 0.0 and report["wide_spread_pct"] == 0.0
     assert report["contracts_with_gaps"] == 0 and report["missing_greeks_contracts"] == 0
-    assert report["validation_stats"]["rule_failures"] == {}
-    # the four SPY contracts that will be quoted later, plus the silent one, are stale now
+    # the four SPY contracts that will be quoted later, plus the silent one, are stale now:
+    # the count and the rule's findings are the same five (they once said 5 and nothing)
     assert report["stale_contracts"] == 5
+    assert report["validation_stats"]["rule_failures"] == {"stale_contract": 5}
+    assert report["validation_stats"]["warnings"] == 0  # no tick, so no tick verdict
 
 
 # alc-data validate ------------------------------------------------------------------------
@@ -301,3 +309,59 @@ async def test_inline_hook_is_off_by_default_and_checks_rows_when_enabled(
     assert report is not None and report.total == 2
     assert report.rule_failures == {"price_sanity": 1} and report.critical_failures == 1
     assert hook.terms[P500].right == "P" and seen == [report]
+
+
+class _Named(ValidationRule):
+    async def validate(
+        self, snapshot: object, context: object = None
+    ) -> tuple[ValidationResult, str]:
+        return ValidationResult.VALID, "OK"
+
+
+@pytest.mark.parametrize("name", ["r" * 65, "", 42, None])
+def test_a_rule_name_that_cannot_be_stored_is_refused_when_the_rule_is_made(name: object) -> None:
+    with pytest.raises(InvalidArgumentError, match="1 to 64 characters"):
+        _Named(name, "a rule")  # type: ignore[arg-type]
+    assert _Named("r" * 64, "a rule").name == "r" * 64  # control: 64 characters is fine
+
+
+async def test_a_rule_renamed_after_the_fact_fails_before_anything_is_stored(
+    seeded: AsyncEngine,
+) -> None:
+    validator = DataValidator(seeded)
+    rule = _Named("custom_rule", "a rule")
+    validator.rules.append(rule)
+    rule.name = "x" * 200
+    with pytest.raises(InvalidArgumentError, match="name"):
+        await validator.run_quality_check(hours_back=24, now=NOW)
+    for hours in (float("nan"), float("inf"), -1.0, 1e12):
+        with pytest.raises(InvalidArgumentError, match="hours_back"):
+            await DataValidator(seeded).run_quality_check(hours_back=hours, now=NOW)
+    rule.name = "custom_rule"  # control: the same run with a storable name is stored
+    report = await validator.run_quality_check(hours_back=24, now=NOW)
+    assert report["total_records"] > 0
+    async with seeded.connect() as conn:
+        runs = (await conn.execute(text(
+            "SELECT count(DISTINCT run_id) FROM data_quality_metrics"))).scalar_one()  # fmt: skip
+    assert runs == 1
+
+
+async def test_an_unknown_symbol_is_said_so(seeded: AsyncEngine) -> None:
+    with pytest.raises(UnknownSymbolError, match=r"unknown symbol NOPE.*SPY"):
+        await DataValidator(seeded).run_quality_check(hours_back=24, symbol="NOPE", now=NOW)
+    report = await DataValidator(seeded).run_quality_check(hours_back=24, symbol="spy", now=NOW)
+    assert report["total_records"] > 0  # control: a stored symbol, in any case
+
+
+async def test_the_printed_counts_agree(seeded: AsyncEngine) -> None:
+    """Once "0 warnings" above a list of stale contracts; "91 stale" but 79 listed."""
+    validator = DataValidator(seeded)
+    report = await validator.run_quality_check(hours_back=24, symbol="SPY", now=NOW)
+    stats = report["validation_stats"]
+    assert report["stale_contracts"] == stats["rule_failures"]["stale_contract"] == 2
+    text_ = render_report(report)
+    assert "stale contracts        2" in text_
+    assert "flagged contracts      2 with warnings, 0 invalid" in text_
+    assert "    stale_contract           2 contracts" in text_
+    assert f"{stats['warnings']} with warnings" in text_
+    assert "    price_sanity             1 ticks" in text_

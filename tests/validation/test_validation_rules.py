@@ -370,5 +370,6 @@ async def test_validate_batch_counts_each_tick_once_by_its_worst_verdict() -> No
     stats = report.stats()
     assert stats == {
         "total_validated": 3, "valid": 1, "warnings": 1, "invalid": 1,
+        "contract_warnings": 0, "contract_invalid": 0, "contract_rules": [],
         "rule_failures": {"greeks_bounds": 1, "price_sanity": 1, "wide_spread": 1},
     }  # fmt: skip

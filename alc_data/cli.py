@@ -393,10 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        if hasattr(args, "handler"):
-            settings = load_settings()
-            return int(args.handler(args, settings))
-        return int(args.func(args))
+        # The composition root: the Settings are read here once and every command gets them.
+        settings = load_settings()
+        return int(args.handler(args, settings))
     except ConfigError as exc:
         print(f"alc-data: configuration error: {exc}", file=sys.stderr)
         return 2

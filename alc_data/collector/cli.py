@@ -26,7 +26,7 @@ from typing import Any
 from alc_data.arguments import MAX_WINDOW_DAYS, count_arg, symbol_arg
 from alc_data.collector.collector import OptionsDataCollector
 from alc_data.collector.config import CollectorConfig
-from alc_data.config import Settings, load_settings
+from alc_data.config import Settings
 from alc_data.db import migrate
 from alc_data.db.database import Database
 from alc_data.ib.connect import connect_ib, ib_address
@@ -97,7 +97,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="at most this many contracts per symbol, nearest the money (0 = all in the bands)",
     )
     parser.add_argument("--json", action="store_true", help="print the final stats as JSON")
-    parser.set_defaults(func=run_collect)  # fmt: skip
+    parser.set_defaults(handler=run_collect)  # fmt: skip
     return parser
 
 
@@ -155,9 +155,8 @@ class _Interrupted(Exception):
     """A signal stopped the command before collection began."""
 
 
-def run_collect(args: argparse.Namespace) -> int:
-    """The ``collect`` command."""
-    settings = load_settings()
+def run_collect(args: argparse.Namespace, settings: Settings) -> int:
+    """The ``collect`` command (``settings``: built once by :func:`alc_data.cli.main`)."""
     url = migrate.settings_url(settings)
     if migrate.upgrade_if_empty(
         url, backend=settings.database.backend, retention_days=settings.database.retention_days

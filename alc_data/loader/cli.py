@@ -32,7 +32,7 @@ from alc_data.arguments import (
     days_arg,
     symbol_arg,
 )
-from alc_data.config import Settings, load_settings
+from alc_data.config import Settings
 from alc_data.db import migrate
 from alc_data.db.database import Database
 from alc_data.errors import LoadInterruptedError
@@ -105,12 +105,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help=f"start a large load (over {LARGE_REQUESTS} requests or {LARGE_ROWS:,} bars) "
         "without asking",
     )
-    parser.set_defaults(func=run_load_history)
+    parser.set_defaults(handler=run_load_history)
     return parser  # fmt: skip
 
 
-def run_load_history(args: argparse.Namespace) -> int:
-    """Run the command; returns the exit code."""
+def run_load_history(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the command (``settings``: built once by :func:`alc_data.cli.main`); returns the
+    exit code."""
     if not args.daily and (args.start is None or args.end is None):
         print("alc-data load-history: --start and --end are required (or --daily)",
               file=sys.stderr)  # fmt: skip
@@ -127,7 +128,6 @@ def run_load_history(args: argparse.Namespace) -> int:
               "(weekends and exchange holidays only): nothing to load",
               file=sys.stderr)  # fmt: skip
         return 2
-    settings = load_settings()
     if migrate.upgrade_if_empty(
         migrate.settings_url(settings),
         backend=settings.database.backend,

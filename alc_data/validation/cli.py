@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from alc_data.arguments import hours_arg, symbol_arg
-from alc_data.config import load_settings
+from alc_data.config import Settings
 from alc_data.db.database import Database
 from alc_data.validation.quality import QualityRun
 from alc_data.validation.report import render_report
@@ -39,13 +39,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="the data source to check (default: the one in the window, else ALC_DEFAULT_SOURCE)",
     )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    parser.set_defaults(func=run_validate)
+    parser.set_defaults(handler=run_validate)
     return parser
 
 
-def run_validate(args: argparse.Namespace) -> int:
-    """Run the command; returns the exit code."""
-    run = asyncio.run(_run(args.hours, args.symbol, args.source))
+def run_validate(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the command (``settings``: built once by :func:`alc_data.cli.main`); returns the
+    exit code."""
+    run = asyncio.run(_run(settings, args.hours, args.symbol, args.source))
     if args.json:
         print(json.dumps(run.report, default=str))
     else:
@@ -53,8 +54,9 @@ def run_validate(args: argparse.Namespace) -> int:
     return 0 if run.passed else 1
 
 
-async def _run(hours: float, symbol: str | None, source: str | None) -> QualityRun:
-    settings = load_settings()
+async def _run(
+    settings: Settings, hours: float, symbol: str | None, source: str | None
+) -> QualityRun:
     async with Database.from_settings(settings) as db:
         validator = DataValidator(db, settings=settings)
         await validator.run_quality_check(hours_back=hours, symbol=symbol, source=source)

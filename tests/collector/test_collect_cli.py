@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alc_data.collector.cli import parse_duration, register
+from alc_data.config import load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,7 +34,7 @@ def test_collect_sim_json_stores_what_it_reports(
         ["collect", "spy", "--sim", "--duration", "2s", "--max-contracts", "8", "--json",
          "--client-id", "77"]
     )  # fmt: skip
-    assert args.func(args) == 0
+    assert args.handler(args, load_settings()) == 0
     out, err = capsys.readouterr()
     stats = json.loads(out)  # exactly one JSON object on stdout
     assert "rows" in err  # the live status line went to stderr

@@ -234,7 +234,8 @@ def test_an_unwritable_report_path_is_not_a_database_error(
 ) -> None:
     assert main(["db", "upgrade"]) == 0
     capsys.readouterr()
-    assert main(["report", "--html", str(tmp_path / "missing-dir" / "r.html")]) == 1
+    (tmp_path / "a-file").write_text("not a directory")
+    assert main(["report", "--html", str(tmp_path / "a-file" / "r.html")]) == 1
     err = capsys.readouterr().err
     assert "cannot write" in err and "database" not in err and len(err.strip().splitlines()) == 1
     assert main(["report", "--html", str(tmp_path / "r.html")]) == 0  # control

@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alc_data import HistoricalDataLoader
+from alc_data.config import load_settings
 from alc_data.db.database import Database
 from alc_data.ib.pacing import PacingRules
 from alc_data.loader import LoaderConfig, LoadEstimate
@@ -129,7 +130,7 @@ async def test_a_large_load_on_a_terminal_asks_and_loads_nothing_when_declined(
                               "--end", str(today - timedelta(days=1))])  # fmt: skip
     import asyncio
 
-    code = await asyncio.to_thread(args.func, args)
+    code = await asyncio.to_thread(args.handler, args, load_settings())
     captured = capsys.readouterr()
     assert code == 1
     assert "Start it? [y/N]" in captured.err and "nothing loaded" in captured.err

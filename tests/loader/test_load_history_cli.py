@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from alc_data.config import load_settings
 from alc_data.loader import STATS_KEYS
 from alc_data.loader.cli import ProgressDisplay, register
 from alc_data.loader.stats import LoadProgress
@@ -28,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
     args = _parser().parse_args(argv)
-    code = args.func(args)
+    code = args.handler(args, load_settings())
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1  # exactly one JSON object on stdout
     return code, json.loads(out[0])
@@ -71,10 +72,10 @@ async def test_load_history_sim_json_twice(
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     args = _parser().parse_args(["load-history", "SPY", "--sim"])
-    assert args.func(args) == 2
+    assert args.handler(args, load_settings()) == 2
     args = _parser().parse_args(["load-history", "SPY", "--start", "2024-03-04", "--end",
                                  "2024-03-08", "--what", "GREEKS"])  # fmt: skip
-    assert args.func(args) == 2
+    assert args.handler(args, load_settings()) == 2
     assert "GREEKS" in capsys.readouterr().err
 
 

@@ -40,7 +40,7 @@ def test_register_adds_sim_serve() -> None:
         True,
         "127.0.0.1",
     )
-    assert args.func is serve
+    assert args.handler is serve
 
 
 async def test_module_serves_until_ctrl_c() -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from alc_data import DataValidator, ValidationResult, ValidationRule
+from alc_data.config import load_settings
 from alc_data.errors import InvalidArgumentError, UnknownSymbolError
 from alc_data.validation import REPORT_KEYS
 from alc_data.validation.cli import register
@@ -255,7 +256,7 @@ async def test_cli_validate_json_exits_1_on_a_critical_failure(
 
     await _seed_now(clean_db, crossed=True)
     args = _parse(["validate", "--hours", "1", "--symbol", "AAPL", "--json"])
-    code = await asyncio.to_thread(args.func, args)
+    code = await asyncio.to_thread(args.handler, args, load_settings())
     report = json.loads(capsys.readouterr().out)
     assert code == 1
     assert tuple(report) == REPORT_KEYS
@@ -263,7 +264,7 @@ async def test_cli_validate_json_exits_1_on_a_critical_failure(
     assert report["validation_stats"]["rule_failures"]["price_sanity"] == 1
 
     args = _parse(["validate", "--hours", "1", "--symbol", "SPY"])
-    code = await asyncio.to_thread(args.func, args)
+    code = await asyncio.to_thread(args.handler, args, load_settings())
     out = capsys.readouterr().out
     assert code == 0 and "tick rows" in out and "result                 OK" in out
 

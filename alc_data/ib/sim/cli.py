@@ -34,12 +34,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "serve", help="run the simulator until Ctrl-C (connect ib_async to it)"
     )
     _add_serve_arguments(serve_parser)
-    serve_parser.set_defaults(func=serve)
+    serve_parser.set_defaults(handler=serve)
     planted_parser = commands.add_parser(
         "planted", help="list the opportunities a scenario plants (the ground truth)"
     )
     add_planted_arguments(planted_parser)
-    planted_parser.set_defaults(func=planted)
+    planted_parser.set_defaults(handler=planted)
 
 
 def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -130,8 +130,10 @@ def _scenario_text(server: SimServer) -> str:
     return f"{scenario.source or 'inline'}: {len(listed)} planted{extra}: {windows}"
 
 
-def serve(args: argparse.Namespace) -> int:
-    """Run the simulator until interrupted; returns the process exit code (2: bad arguments)."""
+def serve(args: argparse.Namespace, settings: object = None) -> int:
+    """Run the simulator until interrupted; returns the process exit code (2: bad arguments).
+    ``settings`` (what every command receives from :func:`alc_data.cli.main`) is unused: the
+    simulator is configured by its arguments alone."""
     problem = _invalid(args)
     if problem is not None:
         print(f"alc-data sim serve: error: {problem}", file=sys.stderr)
@@ -217,7 +219,7 @@ def _instant(text: str | None, name: str) -> datetime | None:
     return at.astimezone(UTC)
 
 
-def planted(args: argparse.Namespace) -> int:
+def planted(args: argparse.Namespace, settings: object = None) -> int:
     """Print what a scenario plants (2: a bad scenario or argument)."""
     try:
         start = _instant(args.start, "--start") or datetime.now(UTC)

@@ -149,12 +149,12 @@ async def test_stats_and_status_show_rows_per_source(
     text_out = capsys.readouterr().out
     assert "ib-paper" in text_out and "vendor-x" in text_out
     monkeypatch.delenv("ALC_DEFAULT_SOURCE", raising=False)
-    report = ["report", "--json", "--hours", "100000"]
+    report = ["report", "--json", "--hours", "50000"]
     assert await asyncio.to_thread(main, report) == 1  # the report too refuses a mix
     assert "ib-paper, vendor-x" in capsys.readouterr().err
     assert await asyncio.to_thread(main, [*report, "--source", "ib-paper"]) == 0
     assert json.loads(capsys.readouterr().out)["source"] == "ib-paper"
-    validate = ["validate", "--hours", "100000", "--json"]
+    validate = ["validate", "--hours", "50000", "--json"]
     assert await asyncio.to_thread(main, validate) == 1
     assert "ib-paper, vendor-x" in capsys.readouterr().err
 

@@ -1,0 +1,163 @@
+"""Contracts and underlyings of imported rows: matched or created by natural key, cached.
+
+An option is one ``option_chains`` row per (underlying, expiry, strike, right, trading class,
+multiplier): a contract the IB collector stored and the same contract in a vendor file are the
+same row (the vendor never overwrites what IB recorded; a missing ``contract_symbol`` is filled
+in). A vendor's own identifiers are kept in ``instrument_aliases`` (valid from a date, since
+Databento reuses instrument ids from day to day).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from alc_data.db.database import Database
+from alc_data.importers.records import Alias, ContractKey, Stock
+
+_UNDERLYING_INSERT = text(
+    "INSERT INTO underlying_securities (symbol, sec_type) VALUES (:symbol, :sec_type) "
+    "ON CONFLICT DO NOTHING"
+)
+_UNDERLYING_ID = text(
+    "SELECT id FROM underlying_securities WHERE symbol = :symbol AND sec_type = :sec_type"
+)
+_OPTION_INSERT = text(
+    """
+    INSERT INTO option_chains (underlying_id, expiration_date, strike_price, option_type,
+                               trading_class, multiplier, contract_symbol)
+    VALUES (:underlying_id, :expiry, :strike, :right, :trading_class, :multiplier, :symbol)
+    ON CONFLICT DO NOTHING
+    """
+)
+_OPTION_ID = text(
+    """
+    SELECT id, contract_symbol FROM option_chains
+    WHERE underlying_id = :underlying_id AND expiration_date = :expiry
+      AND strike_price = :strike AND option_type = :right
+      AND trading_class = :trading_class AND multiplier = :multiplier
+    """
+)
+_FILL_SYMBOL = text(
+    "UPDATE option_chains SET contract_symbol = :symbol, updated_at = now() WHERE id = :id "
+    "AND contract_symbol IS NULL AND NOT EXISTS "
+    "(SELECT 1 FROM option_chains WHERE contract_symbol = :symbol)"
+)
+_BY_SYMBOL = text("SELECT id FROM option_chains WHERE contract_symbol = :symbol")
+_ALIAS_INSERT = text(
+    """
+    INSERT INTO instrument_aliases (source_id, instrument_kind, instrument_id, alias, valid_from)
+    VALUES (:source_id, 'option', :instrument_id, :alias, :valid_from)
+    ON CONFLICT (source_id, alias, valid_from, instrument_kind)
+    DO UPDATE SET instrument_id = EXCLUDED.instrument_id
+    """
+)
+_ALIAS_LOOKUP = text(
+    """
+    SELECT a.instrument_id, u.symbol FROM instrument_aliases a
+    JOIN option_chains o ON o.id = a.instrument_id
+    JOIN underlying_securities u ON u.id = o.underlying_id
+    WHERE a.source_id = :source_id AND a.instrument_kind = 'option' AND a.alias = :alias
+      AND a.valid_from <= :on
+    ORDER BY a.valid_from DESC LIMIT 1
+    """
+)
+
+
+class ContractResolver:
+    """Ids of contracts and underlyings by natural key, and of aliases of one source."""
+
+    def __init__(self, db: Database, source_id: int) -> None:
+        self.db = db
+        self.source_id = source_id
+        self._options: dict[ContractKey, int] = {}
+        self._stocks: dict[tuple[str, str], int] = {}
+        self._aliases: dict[Alias, int] = {}
+        #: The underlying symbol of every contract id resolved so far (for ``--symbols``).
+        self.symbol_of: dict[int, str] = {}
+        self.created = 0
+
+    async def stock(self, stock: Stock) -> int:
+        """The ``underlying_securities`` id of ``stock``, created when missing."""
+        key = (stock.symbol, stock.sec_type)
+        found = self._stocks.get(key)
+        if found is None:
+            async with self.db.begin() as conn:
+                found = await self._stock(conn, *key)
+            self._stocks[key] = found
+        return found
+
+    async def _stock(self, conn: AsyncConnection, symbol: str, sec_type: str) -> int:
+        params = {"symbol": symbol, "sec_type": sec_type}
+        await conn.execute(_UNDERLYING_INSERT, params)
+        return int((await conn.execute(_UNDERLYING_ID, params)).scalar_one())
+
+    async def option(self, key: ContractKey) -> int:
+        """The ``option_chains`` id of ``key``, matched by natural key or created."""
+        found = self._options.get(key)
+        if found is None:
+            async with self.db.begin() as conn:
+                found = await self._option(conn, key)
+            self._options[key] = found
+            self.symbol_of[found] = key.underlying
+        return found
+
+    async def _option(self, conn: AsyncConnection, key: ContractKey) -> int:
+        underlying_id = await self._stock(conn, key.underlying, key.sec_type)
+        params = {
+            "underlying_id": underlying_id,
+            "expiry": key.expiry,
+            "strike": key.strike,
+            "right": key.right,
+            "trading_class": key.trading_class,
+            "multiplier": key.multiplier,
+            "symbol": key.occ_symbol,
+        }
+        inserted = await conn.execute(_OPTION_INSERT, params)
+        self.created += inserted.rowcount or 0
+        row = (await conn.execute(_OPTION_ID, params)).one_or_none()
+        if row is None:  # the OCC symbol belongs to a row with other terms: that row it is
+            return int((await conn.execute(_BY_SYMBOL, params)).scalar_one())
+        if row.contract_symbol is None:
+            await conn.execute(_FILL_SYMBOL, {"symbol": key.occ_symbol, "id": row.id})
+        return int(row.id)
+
+    async def define(self, alias: Alias, key: ContractKey, valid_from: date) -> int:
+        """Record that ``alias`` names ``key`` from ``valid_from``; the contract's id."""
+        contract_id = await self.option(key)
+        async with self.db.begin() as conn:
+            await conn.execute(
+                _ALIAS_INSERT,
+                {
+                    "source_id": self.source_id,
+                    "instrument_id": contract_id,
+                    "alias": alias.value,
+                    "valid_from": valid_from,
+                },
+            )
+        self._aliases[alias] = contract_id
+        return contract_id
+
+    async def alias(self, alias: Alias, on: date) -> int | None:
+        """The contract ``alias`` names on ``on`` (this file's definitions first, then those
+        stored by earlier imports of the source), or None."""
+        found = self._aliases.get(alias)
+        if found is not None:
+            return found
+        async with self.db.begin() as conn:
+            row = (
+                await conn.execute(
+                    _ALIAS_LOOKUP, {"source_id": self.source_id, "alias": alias.value, "on": on}
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        self._aliases[alias] = int(row.instrument_id)
+        self.symbol_of[int(row.instrument_id)] = str(row.symbol)
+        return int(row.instrument_id)
+
+    def forget_aliases(self) -> None:
+        """Drop cached aliases (a new file may be of another day, where ids mean others)."""
+        self._aliases.clear()

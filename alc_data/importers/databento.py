@@ -58,7 +58,8 @@ UNDEF_SIZE = dbn.UNDEF_ORDER_SIZE
 UNDEF_QUANTITY = dbn.UNDEF_STAT_QUANTITY
 UNDEF_TIMESTAMP = dbn.UNDEF_TIMESTAMP
 UNDEF_INT32 = 2**31 - 1
-SCALE = 1e-9
+#: DBN prices are integers in units of 1e-9 (divided: the float nearest the exact value).
+SCALE = 1_000_000_000
 _CHUNK = 1 << 20
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _BAR_SIZES = {
@@ -73,7 +74,7 @@ _QUOTES = (dbn.CBBOMsg, dbn.BBOMsg, dbn.CMBP1Msg, dbn.MBP1Msg)
 
 def price(value: int) -> float | None:
     """A DBN fixed-point price as a float; None for the undefined sentinel."""
-    return None if value == UNDEF_PRICE else value * SCALE
+    return None if value == UNDEF_PRICE else value / SCALE
 
 
 def size(value: int) -> int | None:

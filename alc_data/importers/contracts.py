@@ -75,6 +75,7 @@ class ContractResolver:
         self._options: dict[ContractKey, int] = {}
         self._stocks: dict[tuple[str, str], int] = {}
         self._aliases: dict[Alias, int] = {}
+        self._new_aliases: dict[tuple[str, date], int] = {}
         #: The underlying symbol of every contract id resolved so far (for ``--symbols``).
         self.symbol_of: dict[int, str] = {}
         self.created = 0
@@ -105,7 +106,10 @@ class ContractResolver:
         return found
 
     async def _option(self, conn: AsyncConnection, key: ContractKey) -> int:
-        underlying_id = await self._stock(conn, key.underlying, key.sec_type)
+        stock = (key.underlying, key.sec_type)
+        underlying_id = self._stocks.get(stock)
+        if underlying_id is None:
+            underlying_id = self._stocks[stock] = await self._stock(conn, *stock)
         params = {
             "underlying_id": underlying_id,
             "expiry": key.expiry,
@@ -125,20 +129,26 @@ class ContractResolver:
         return int(row.id)
 
     async def define(self, alias: Alias, key: ContractKey, valid_from: date) -> int:
-        """Record that ``alias`` names ``key`` from ``valid_from``; the contract's id."""
+        """Record that ``alias`` names ``key`` from ``valid_from``; the contract's id.
+
+        The alias rows are written by :meth:`save_aliases` (in one statement per file).
+        """
         contract_id = await self.option(key)
-        async with self.db.begin() as conn:
-            await conn.execute(
-                _ALIAS_INSERT,
-                {
-                    "source_id": self.source_id,
-                    "instrument_id": contract_id,
-                    "alias": alias.value,
-                    "valid_from": valid_from,
-                },
-            )
+        self._new_aliases[(alias.value, valid_from)] = contract_id
         self._aliases[alias] = contract_id
         return contract_id
+
+    async def save_aliases(self) -> None:
+        """Write the aliases defined since the last call."""
+        if not self._new_aliases:
+            return
+        rows = [
+            {"source_id": self.source_id, "instrument_id": cid, "alias": a, "valid_from": day}
+            for (a, day), cid in self._new_aliases.items()
+        ]
+        async with self.db.begin() as conn:
+            await conn.execute(_ALIAS_INSERT, rows)
+        self._new_aliases.clear()
 
     async def alias(self, alias: Alias, on: date) -> int | None:
         """The contract ``alias`` names on ``on`` (this file's definitions first, then those
@@ -157,6 +167,14 @@ class ContractResolver:
         self._aliases[alias] = int(row.instrument_id)
         self.symbol_of[int(row.instrument_id)] = str(row.symbol)
         return int(row.instrument_id)
+
+    def cached_alias(self, alias: Alias) -> int | None:
+        """The contract id of ``alias`` if this file defined or used it (no database call)."""
+        return self._aliases.get(alias)
+
+    def cached_option(self, key: ContractKey) -> int | None:
+        """The contract id of ``key`` if resolved before (no database call)."""
+        return self._options.get(key)
 
     def forget_aliases(self) -> None:
         """Drop cached aliases (a new file may be of another day, where ids mean others)."""

@@ -174,7 +174,13 @@ class _FileRun:
             if isinstance(ref, ContractKey) and self._unwanted(ref.underlying):
                 filtered = True  # never created: a filtered import adds no contracts
                 continue
-            contract_id = await self._contract(ref, event.time)
+            contract_id = (
+                self.resolver.cached_alias(ref)
+                if type(ref) is Alias
+                else self.resolver.cached_option(ref)  # type: ignore[arg-type]
+            )
+            if contract_id is None:
+                contract_id = await self._contract(ref, event.time)
             if contract_id is None:
                 return
             if self._unwanted(self.resolver.symbol_of[contract_id]):
@@ -235,7 +241,8 @@ class _FileRun:
         held[key] = row
 
     async def drain(self) -> None:
-        """Hand the rows held for the microsecond collapse to the writers."""
+        """Hand the rows held for the microsecond collapse to the writers; save aliases."""
+        await self.resolver.save_aliases()
         for held, writer in (
             (self.last_tick, self.ticks),
             (self.last_trade, self.trades),

@@ -10,6 +10,7 @@ Databento reuses instrument ids from day to day).
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -45,6 +46,24 @@ _FILL_SYMBOL = text(
     "AND contract_symbol IS NULL AND NOT EXISTS "
     "(SELECT 1 FROM option_chains WHERE contract_symbol = :symbol)"
 )
+_UNNEST = """
+    SELECT * FROM unnest($1::bigint[], $2::date[], $3::numeric[], $4::text[], $5::text[],
+                         $6::int[], $7::text[])
+        AS k(underlying_id, expiration_date, strike_price, option_type, trading_class,
+             multiplier, contract_symbol)
+"""
+_BULK_INSERT = f"""
+    INSERT INTO option_chains (underlying_id, expiration_date, strike_price, option_type,
+                               trading_class, multiplier, contract_symbol)
+    {_UNNEST}
+    ON CONFLICT DO NOTHING
+"""
+_BULK_SELECT = f"""
+    SELECT o.id, o.underlying_id, o.expiration_date, o.strike_price, o.option_type,
+           o.trading_class, o.multiplier
+    FROM option_chains o JOIN ({_UNNEST}) k USING (underlying_id, expiration_date,
+         strike_price, option_type, trading_class, multiplier)
+"""
 _BY_SYMBOL = text("SELECT id FROM option_chains WHERE contract_symbol = :symbol")
 _ALIAS_INSERT = text(
     """
@@ -127,6 +146,41 @@ class ContractResolver:
         if row.contract_symbol is None:
             await conn.execute(_FILL_SYMBOL, {"symbol": key.occ_symbol, "id": row.id})
         return int(row.id)
+
+    async def options(self, keys: list[ContractKey]) -> None:
+        """Resolve many contracts at once (a file's definitions): one INSERT and one SELECT
+        for all of them; the few an OCC symbol clash leaves unresolved go one by one."""
+        missing = list(dict.fromkeys(k for k in keys if k not in self._options))
+        if not missing:
+            return
+        for stock in {(k.underlying, k.sec_type) for k in missing}:
+            await self.stock(Stock(*stock))
+        columns = (
+            [self._stocks[(k.underlying, k.sec_type)] for k in missing],
+            [k.expiry for k in missing],
+            [k.strike for k in missing],
+            [k.right for k in missing],
+            [k.trading_class for k in missing],
+            [k.multiplier for k in missing],
+            [k.occ_symbol for k in missing],
+        )
+        async with self.db.raw() as conn, conn.transaction():
+            status = await conn.execute(_BULK_INSERT, *columns)
+            self.created += int(status.split()[-1])
+            rows = await conn.fetch(_BULK_SELECT, *columns)
+        found: dict[tuple[Any, ...], Any] = {
+            (r["underlying_id"], r["expiration_date"], r["strike_price"], r["option_type"],
+             r["trading_class"], r["multiplier"]): r["id"]
+            for r in rows
+        }  # fmt: skip
+        for n, key in enumerate(missing):
+            natural = tuple(column[n] for column in columns[:6])
+            contract_id = found.get(natural)
+            if contract_id is None:
+                await self.option(key)
+            else:
+                self._options[key] = int(contract_id)
+                self.symbol_of[int(contract_id)] = key.underlying
 
     async def define(self, alias: Alias, key: ContractKey, valid_from: date) -> int:
         """Record that ``alias`` names ``key`` from ``valid_from``; the contract's id.

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
@@ -123,6 +123,8 @@ class _FileRun:
             self.trades,
             self.stock_trades,
         )
+        #: No symbol or time filter: quotes may take :meth:`_quick_tick`.
+        self._fast = options.symbols is None and options.start is None and options.end is None
         self.last_tick: dict[int, OptionTick] = {}
         self.last_trade: dict[int, OptionTick] = {}
         self.last_stock: dict[int, StockTick] = {}
@@ -150,9 +152,15 @@ class _FileRun:
             return found
         return await self.resolver.option(ref)
 
-    async def handle(self, events: Iterable[Event]) -> None:
+    async def handle(self, events: Sequence[Event]) -> None:
         """Write one record's events (or count it rejected / filtered)."""
+        if len(events) == 1 and type(events[0]) is OptionTickEvent and self._fast:
+            await self._quick_tick(events[0])
+            return
         filtered = False
+        if len(events) > 1 and type(events[0]) is Definition:  # a block of definitions
+            keys = [e.key for e in events if isinstance(e, Definition)]
+            await self.resolver.options([k for k in keys if not self._unwanted(k.underlying)])
         for event in events:
             if isinstance(event, Rejected):
                 self._bad(event.reason, event.message)
@@ -189,6 +197,32 @@ class _FileRun:
             await self._option_row(event, contract_id)
         if filtered:
             self.summary.filtered += 1
+
+    async def _quick_tick(self, event: OptionTickEvent) -> None:
+        """The common case (one quote, no filters, a known contract) without the general
+        path's checks; anything else goes the general way."""
+        ref = event.contract
+        contract_id = (
+            self.resolver.cached_alias(ref)
+            if type(ref) is Alias
+            else self.resolver.cached_option(ref)  # type: ignore[arg-type]
+        )
+        if contract_id is None:
+            self._fast = False
+            try:
+                await self.handle([event])
+            finally:
+                self._fast = True
+            return
+        row = OptionTick(contract_id, event.time, *event.fields)  # type: ignore[arg-type]
+        previous = self.last_tick.get(contract_id)
+        if previous is not None:
+            if previous.time == row.time:
+                self.summary.collapsed += 1
+                row = _merge_quote(previous, row)
+            else:
+                await self.ticks.put(previous)
+        self.last_tick[contract_id] = row
 
     async def _option_row(
         self, event: OptionTickEvent | OptionTradeEvent | OptionBarEvent, contract_id: int

@@ -125,14 +125,16 @@ class DatabentoParser:
             raise ImportFormatError(f"{path}: a DBN stream without metadata")
         self.options = (metadata.dataset or "").upper().startswith("OPRA")
         self._stocks.clear()
+        # The symbology comes before the first record's events (it is not a record itself).
         mapped = self._mappings(metadata)
-        if mapped:
-            yield mapped
         for record in records:
             try:
-                yield self._record(record)
+                events = self._record(record)
             except (ValueError, OverflowError) as exc:
-                yield [Rejected("bad_value", str(exc))]
+                events = [Rejected("bad_value", str(exc))]
+            if mapped:
+                events, mapped = mapped + events, []
+            yield events
 
     def _alias(self, instrument_id: int) -> Alias:
         found = self._aliases.get(instrument_id)

@@ -341,13 +341,17 @@ async def import_files(
             log.info("%s was imported before: skipped", path)
             continue
         await ledger.begin(print_, path)
-        before = (summary.rows_read, summary.rejected_total)
+        before = (summary.rows_read, dict(summary.rejected))
         written, duplicates = await _import_file(
             db, parser, path, resolver, summary, options, (source_id, trades_source_id)
         )
         summary.rows_written += written
         summary.duplicates += duplicates
-        file_rejected = {"total": summary.rejected_total - before[1]}
+        file_rejected = {
+            reason: n - before[1].get(reason, 0)
+            for reason, n in summary.rejected.items()
+            if n > before[1].get(reason, 0)
+        }
         await ledger.finish(
             print_,
             rows_read=summary.rows_read - before[0],

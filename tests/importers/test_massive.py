@@ -56,6 +56,9 @@ async def test_quotes_are_imported_and_read_back_with_bad_records_reported(
         (4, "bad_symbol"), (5, "bad_record"), (8, "bad_value"),
     ]  # fmt: skip
     assert all(b.path == path for b in summary.bad_records)
+    stored = await table_rows(db, "SELECT status, rows_read, rows_written, rejected "
+                              "FROM import_files")  # fmt: skip
+    assert stored == [("done", 8, 4, '{"bad_value": 1, "bad_record": 1, "bad_symbol": 1}')]
     with reader_of(db) as reader:
         ticks = reader.ticks(symbol="SPY", start=T0, end=T0 + timedelta(minutes=1)).to_pylist()
         contracts = {c["contract_id"]: c for c in reader.contracts("SPY").to_pylist()}

@@ -15,7 +15,8 @@ The data type is told by the header, options from stocks by the ticker.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,7 +34,7 @@ from alc_data.importers.records import (
     StockTickEvent,
     StockTradeEvent,
 )
-from alc_data.importers.textfiles import csv_rows, nanos_to_time, opt_float, opt_int
+from alc_data.importers.textfiles import EPOCH, csv_rows, nanos_to_time, opt_float, opt_int
 
 _QUOTES = frozenset({"ticker", "ask_price", "ask_size", "bid_price", "bid_size", "sip_timestamp"})
 _TRADES = frozenset({"ticker", "price", "size", "sip_timestamp"})
@@ -67,7 +68,7 @@ class MassiveParser:
         header, rows = csv_rows(raw, path, frozenset({"ticker"}))
         columns = set(header)
         if columns >= _QUOTES:
-            convert = self._quote
+            convert = self._quote_reader({name: i for i, name in enumerate(header)})
         elif columns >= _TRADES:
             convert = self._trade
         elif columns >= _AGGS:
@@ -86,18 +87,30 @@ class MassiveParser:
             except (ValueError, OverflowError) as exc:
                 yield [Rejected("bad_value", str(exc))]
 
-    def _quote(self, row: list[str], ix: dict[str, int]) -> list[Event]:
-        ticker = row[ix["ticker"]]
-        at = nanos_to_time(int(row[ix["sip_timestamp"]]))
-        bid, ask = opt_float(row[ix["bid_price"]]), opt_float(row[ix["ask_price"]])
-        bid_size, ask_size = opt_int(row[ix["bid_size"]]), opt_int(row[ix["ask_size"]])
-        if ticker.startswith("O:"):
-            key = self._contract(ticker)
-            if isinstance(key, Rejected):
-                return [key]
-            return [OptionTickEvent(key, at, (bid, ask, None, bid_size, ask_size))]
-        fields = (None, bid, ask, bid_size, ask_size)
-        return [StockTickEvent(self._stock(ticker), at, fields)]
+    def _quote_reader(
+        self, ix: dict[str, int]
+    ) -> Callable[[list[str], dict[str, int]], list[Event]]:
+        """The quote converter with the columns' positions bound (the hot path)."""
+        t, sip, bp, ap = ix["ticker"], ix["sip_timestamp"], ix["bid_price"], ix["ask_price"]
+        bs, az = ix["bid_size"], ix["ask_size"]
+        contracts = self._contracts
+        stock = self._stock
+
+        def convert(row: list[str], _: dict[str, int]) -> list[Event]:
+            ticker = row[t]
+            at = EPOCH + timedelta(microseconds=int(row[sip]) // 1000)
+            bid_text, ask_text, bid_size, ask_size = row[bp], row[ap], row[bs], row[az]
+            bid = float(bid_text) if bid_text else None
+            ask = float(ask_text) if ask_text else None
+            sizes = (opt_int(bid_size), opt_int(ask_size))
+            if ticker.startswith("O:"):
+                key = contracts.get(ticker) or self._contract(ticker)
+                if isinstance(key, Rejected):
+                    return [key]
+                return [OptionTickEvent(key, at, (bid, ask, None, *sizes))]
+            return [StockTickEvent(stock(ticker), at, (None, bid, ask, *sizes))]
+
+        return convert
 
     def _trade(self, row: list[str], ix: dict[str, int]) -> list[Event]:
         ticker = row[ix["ticker"]]

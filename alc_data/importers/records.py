@@ -7,7 +7,7 @@ pipeline (:mod:`alc_data.importers.pipeline`) resolves contracts, filters, and w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -35,6 +35,16 @@ class ContractKey:
     right: str
     trading_class: str
     multiplier: int = STANDARD_MULTIPLIER
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __post_init__(self) -> None:
+        # Keys are looked up once per imported row: hash the seven fields once.
+        fields = (self.underlying, self.sec_type, self.expiry, self.strike, self.right,
+                  self.trading_class, self.multiplier)  # fmt: skip
+        object.__setattr__(self, "_hash", hash(fields))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def occ_symbol(self) -> str:

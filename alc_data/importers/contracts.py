@@ -64,6 +64,18 @@ _BULK_SELECT = f"""
     FROM option_chains o JOIN ({_UNNEST}) k USING (underlying_id, expiration_date,
          strike_price, option_type, trading_class, multiplier)
 """
+_RESOLVE = """
+    WITH ins AS (
+        INSERT INTO option_chains (underlying_id, expiration_date, strike_price, option_type,
+                                   trading_class, multiplier, contract_symbol)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id)
+    SELECT id, true AS created, false AS unnamed FROM ins
+    UNION ALL
+    SELECT id, false, contract_symbol IS NULL FROM option_chains
+    WHERE underlying_id = $1 AND expiration_date = $2 AND strike_price = $3
+      AND option_type = $4 AND trading_class = $5 AND multiplier = $6
+    LIMIT 1
+"""
 _BY_SYMBOL = text("SELECT id FROM option_chains WHERE contract_symbol = :symbol")
 _ALIAS_INSERT = text(
     """
@@ -115,14 +127,30 @@ class ContractResolver:
         return int((await conn.execute(_UNDERLYING_ID, params)).scalar_one())
 
     async def option(self, key: ContractKey) -> int:
-        """The ``option_chains`` id of ``key``, matched by natural key or created."""
+        """The ``option_chains`` id of ``key``, matched by natural key or created (one
+        round trip in the usual case)."""
         found = self._options.get(key)
         if found is None:
-            async with self.db.begin() as conn:
-                found = await self._option(conn, key)
+            found = await self._option_quickly(key)
+            if found is None:
+                async with self.db.begin() as conn:
+                    found = await self._option(conn, key)
             self._options[key] = found
             self.symbol_of[found] = key.underlying
         return found
+
+    async def _option_quickly(self, key: ContractKey) -> int | None:
+        stock = (key.underlying, key.sec_type)
+        if stock not in self._stocks:
+            await self.stock(Stock(*stock))
+        args = (self._stocks[stock], key.expiry, key.strike, key.right, key.trading_class,
+                key.multiplier, key.occ_symbol)  # fmt: skip
+        async with self.db.raw() as conn:
+            row = await conn.fetchrow(_RESOLVE, *args)
+        if row is None or row["unnamed"]:
+            return None  # an OCC symbol clash, or a symbol to fill in: the careful path
+        self.created += bool(row["created"])
+        return int(row["id"])
 
     async def _option(self, conn: AsyncConnection, key: ContractKey) -> int:
         stock = (key.underlying, key.sec_type)

@@ -4,7 +4,7 @@ simulator-collected (IB) contracts are one row on the natural key."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -12,7 +12,7 @@ import pytest
 from ib_async import IB
 from sqlalchemy import text
 
-from alc_data import Database
+from alc_data import Database, Repositories
 from alc_data.capture.universe import register_universe
 from alc_data.db.sources import SourceSpec
 from alc_data.ib.discovery import discover
@@ -118,3 +118,35 @@ async def test_vendor_contracts_merge_with_simulator_collected_ones(
             source="massive",
         ).to_pylist()
     assert sorted(t["contract_id"] for t in ticks) == sorted(registered.contract_ids.values())
+
+
+async def test_a_stored_contract_gets_its_symbol_filled_and_a_symbol_clash_reuses_the_row(
+    db: Database, tmp_path: Path
+) -> None:
+    async with db.session() as session:
+        repos = Repositories(session)
+        spy = await repos.securities.upsert("SPY")
+        unnamed = await repos.chains.upsert(spy.id, expiration_date=date(2024, 3, 15),
+                                            strike_price=510, option_type="C",
+                                            trading_class="SPY")  # fmt: skip
+        clash = await repos.chains.upsert(
+            spy.id,
+            expiration_date=date(2024, 3, 15),
+            strike_price=505,
+            option_type="P",
+            trading_class="SPY",
+            multiplier=10,
+            contract_symbol="SPY   240315P00505000",
+        )
+        ids = (unnamed.id, clash.id)
+    path = write_csv_gz(tmp_path / "q.csv.gz", QUOTES, [
+        ["O:SPY240315C00510000", 1, "1.10", 2, 3, "1.00", 4, 1, T0_NS],
+        ["O:SPY240315P00505000", 1, "1.10", 2, 3, "1.00", 4, 2, T0_NS],
+    ])  # fmt: skip
+    summary = await import_vendor_files(db, "massive", [path])
+    assert (summary.rows_written, summary.contracts_created) == (2, 0)
+    assert await table_rows(db, "SELECT id, contract_symbol FROM option_chains ORDER BY id") == [
+        (ids[0], "SPY   240315C00510000"), (ids[1], "SPY   240315P00505000"),
+    ]  # fmt: skip
+    ticks = await table_rows(db, "SELECT contract_id FROM market_data_ticks ORDER BY 1")
+    assert ticks == [(ids[0],), (ids[1],)]

@@ -198,6 +198,48 @@ class _FileRun:
         if filtered:
             self.summary.filtered += 1
 
+    async def stream(self, records: Iterator[list[Event]], meter: ProgressMeter) -> int:
+        """Handle every record; returns how many there were. The usual record (one quote of
+        a known contract, no filters) is handled inline: this loop is the importer's hot path.
+        """
+        rows = 0
+        held = self.last_tick
+        put = self.ticks.put
+        cached_alias, cached_option = self.resolver.cached_alias, self.resolver.cached_option
+        next_report = meter.every
+        try:
+            for events in records:
+                rows += 1
+                if self._fast and len(events) == 1 and type(events[0]) is OptionTickEvent:
+                    event: OptionTickEvent = events[0]
+                    ref = event.contract
+                    contract_id = (
+                        cached_alias(ref) if type(ref) is Alias else cached_option(ref)  # type: ignore[arg-type]
+                    )
+                    if contract_id is not None:
+                        self.record = rows
+                        row = OptionTick(contract_id, event.time, *event.fields)  # type: ignore[arg-type]
+                        previous = held.get(contract_id)
+                        if previous is not None:
+                            if previous.time == row.time:
+                                self.summary.collapsed += 1
+                                row = _merge_quote(previous, row)
+                            else:
+                                await put(previous)
+                        held[contract_id] = row
+                        if rows >= next_report:
+                            meter.tick(rows)
+                            next_report = rows + meter.every
+                        continue
+                self.record = rows
+                await self.handle(events)
+                if rows >= next_report:
+                    meter.tick(rows)
+                    next_report = rows + meter.every
+        finally:
+            self.summary.rows_read += rows
+        return rows
+
     async def _quick_tick(self, event: OptionTickEvent) -> None:
         """The common case (one quote, no filters, a known contract) without the general
         path's checks; anything else goes the general way."""
@@ -379,13 +421,7 @@ async def _import_file(
         async with AsyncExitStack() as stack:
             for writer in run.writers:
                 await stack.enter_async_context(writer)
-            rows = 0
-            for events in parser.records(raw, path):
-                rows += 1
-                run.record = rows
-                summary.rows_read += 1
-                await run.handle(events)
-                meter.tick(rows)
+            rows = await run.stream(parser.records(raw, path), meter)
             await run.drain()
         meter.tick(rows, final=True)
     written = sum(w.counts.written for w in run.writers)

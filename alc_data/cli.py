@@ -355,10 +355,12 @@ def _register_command_groups(commands: Any) -> None:
     """Command groups that live next to the code they drive."""
     from alc_data.collector.cli import register as register_collect
     from alc_data.ib.sim.cli import register as register_sim
+    from alc_data.importers.cli import register as register_import
     from alc_data.loader.cli import register as register_load_history
     from alc_data.validation.cli import register as register_validate
 
     register_collect(commands)
+    register_import(commands)
     register_load_history(commands)
     register_sim(commands)
     register_validate(commands)

@@ -161,3 +161,8 @@ class IBTimeoutError(BrokerUnavailableError):
 
 class CollectorFailedError(AlcDataError):
     """The collector stopped because a background task kept failing (see the log)."""
+
+
+class ImportFormatError(DataError):
+    """A vendor file cannot be imported at all (unknown format, missing columns, not a file of
+    that format); bad records inside a readable file are reported per record instead."""

@@ -37,6 +37,8 @@ DATA_TABLES = (
     "corporate_actions",
     "market_events",
     "history_requests",
+    "instrument_aliases",
+    "import_files",
     "history_pacing_ledger",
     "backtest_runs",
     "option_chains",

@@ -494,3 +494,57 @@ class AlcMeta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class InstrumentAlias(Base):
+    """A vendor's identifier of a contract (``option``) or an underlying (``stock``).
+
+    Databento's ``instrument_id`` is reused from day to day on OPRA, so an alias is valid from
+    ``valid_from`` until the same source's next row for that alias.
+    """
+
+    __tablename__ = "instrument_aliases"
+    __table_args__ = (
+        UniqueConstraint(
+            "source_id",
+            "alias",
+            "valid_from",
+            "instrument_kind",
+            name=conv("uq_instrument_aliases_source_id"),
+        ),
+        CheckConstraint("instrument_kind IN ('option', 'stock')", name="instrument_kind"),
+    )
+
+    id: Mapped[int] = _identity()
+    source_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("data_sources.id"))
+    instrument_kind: Mapped[str] = mapped_column(String(8))
+    instrument_id: Mapped[int] = mapped_column(BigInteger)
+    alias: Mapped[str] = mapped_column(String(64))
+    valid_from: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = _created()
+
+
+class ImportFile(Base):
+    """The importers' progress: one row per source, format and file content."""
+
+    __tablename__ = "import_files"
+    __table_args__ = (
+        UniqueConstraint(
+            "source_id", "format", "fingerprint", name=conv("uq_import_files_source_id")
+        ),
+        CheckConstraint("status IN ('running', 'done')", name="status"),
+    )
+
+    id: Mapped[int] = _identity()
+    source_id: Mapped[int] = mapped_column(SmallInteger, ForeignKey("data_sources.id"))
+    format: Mapped[str] = mapped_column(String(32))
+    fingerprint: Mapped[str] = mapped_column(String(80))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    rows_read: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    rows_written: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    duplicates: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    rejected: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    started_at: Mapped[datetime] = _created()
+    completed_at: Mapped[datetime | None]

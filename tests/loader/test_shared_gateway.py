@@ -13,7 +13,6 @@ import gc
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -184,8 +183,9 @@ async def test_two_loader_processes_on_one_gateway_draw_no_162(
 async def test_a_database_without_the_ledger_is_a_schema_error(
     start_sim: SimFactory, database_factory: Callable[[], URL]
 ) -> None:
-    """A database at revision 0004 (no ``history_pacing_ledger``): one typed error saying
-    so, not a task group's traceback; without the ledger the same load works (control)."""
+    """A database at revision 0004 (no ``history_pacing_ledger``, no ``data_sources``): one
+    typed error saying so, not a task group's traceback; migrated, the same load works
+    (control)."""
     url = database_factory()
     await asyncio.to_thread(migrate.upgrade, url, "0004")
     _, ib = await start_sim(MARCH_20)
@@ -195,7 +195,8 @@ async def test_a_database_without_the_ledger_is_a_schema_error(
     async with Database.from_url(url) as db:
         with pytest.raises(SchemaError, match="migrated"):
             await HistoricalDataLoader(db, ib, config).load_symbol_history("SPY", day, day)
-        control = replace(config, pacing_ledger=False)
-        stats = await HistoricalDataLoader(db, ib, control, scheduler=PacingScheduler(
-            control.pacing)).load_symbol_history("SPY", day, day)  # fmt: skip
+    await asyncio.to_thread(migrate.upgrade, url, "head")
+    async with Database.from_url(url) as db:
+        stats = await HistoricalDataLoader(db, ib, config, scheduler=PacingScheduler(
+            config.pacing)).load_symbol_history("SPY", day, day)  # fmt: skip
     assert stats["errors"] == 0 and stats["stock_bars_loaded"] > 0

@@ -10,7 +10,9 @@ Per kind: *recall* is the share of the entries that must be found (edge at least
 edge + ``margin``) that some finding matches; *precision* the share of findings matching some
 planted entry (an entry just below the threshold that is found counts as a false positive for
 the ``missed_below`` check, not here); ``found_below`` lists entries at least ``margin`` below
-the minimum edge that were found anyway (the target: none). Edge error is the found edge minus
+the minimum edge that were found anyway (the target: none). Entries with ``implied_by`` (made
+by another entry's move, listed with ``--implied list``) make the findings matching them true
+ones but are no target of recall, edge error or latency. Edge error is the found edge minus
 the planted one; latency the first sight minus the window's start.
 """
 
@@ -140,6 +142,8 @@ def score(
         edge = float(entry["edge"])
         ident = str(entry.get("id", n))
         hits = matched.get(n, [])
+        if entry.get("implied_by"):
+            continue  # created by another entry's move: a true finding, not a target
         if edge >= min_edge + margin - 1e-9:
             ks.expected += 1
             if hits:

@@ -31,6 +31,7 @@ from alc_data.repositories import Repositories
 from alc_data.repositories.base import aware
 from alc_data.scan.findings import STRATEGY_TYPES, Finding
 from alc_data.scan.scanner import EpisodeTracker, ScanConfig, Scanner
+from alc_data.scan.states import StateScanner
 
 __all__ = ["ScanRun", "log_finding", "run_scan", "scan_replay"]
 
@@ -73,11 +74,12 @@ def scan_replay(
     states = 0
     replay = reader.replay(symbol, start=start, end=end, every=every, source=source)
     try:
-        for snapshot in replay.snapshots():
+        states_scanner = StateScanner(replay, scanner)
+        for state in replay.states():
             states += 1
-            found.extend(tracker.feed(scanner.scan(snapshot)))
+            found.extend(tracker.feed(states_scanner.scan(state)))
             if progress is not None:
-                progress(symbol, states, snapshot.as_of)
+                progress(symbol, states, state.column("as_of")[0].as_py())
     finally:
         replay.close()
     found.extend(tracker.finish())

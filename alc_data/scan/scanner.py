@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,7 +33,15 @@ from alc_data.errors import ConfigError
 from alc_data.scan.fees import DEFAULT_FEES, FeeModel
 from alc_data.scan.findings import Finding, FindingLeg
 
-__all__ = ["EpisodeTracker", "ScanConfig", "Scanner"]
+__all__ = [
+    "EpisodeTracker",
+    "Instant",
+    "Quote",
+    "ScanConfig",
+    "Scanner",
+    "option_quote",
+    "stock_quote",
+]
 
 SHARES = 100
 _YEAR = 365.0 * 86_400.0
@@ -89,8 +98,9 @@ class ScanConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class _Quote:
-    """A two-sided, uncrossed quote (the only kind a leg is priced from)."""
+class Quote:
+    """A two-sided, uncrossed quote (the only kind a leg is priced from): build it with
+    :func:`option_quote` or :func:`stock_quote`."""
 
     right: str
     bid: float
@@ -112,6 +122,39 @@ class _Quote:
         )  # fmt: skip
 
 
+class Instant(NamedTuple):
+    """The chain state's instant and underlying."""
+
+    symbol: str
+    underlying_id: int
+    as_of: datetime
+    stock_price: float | None = None
+
+
+def stock_quote(
+    bid: float | None, ask: float | None, bid_size: float | None, ask_size: float | None,
+    at: datetime,
+) -> Quote | None:  # fmt: skip
+    """The stock leg's quote, or None when it does not qualify."""
+    if not _two_sided(bid, ask, bid_size, ask_size):
+        return None
+    assert bid is not None and ask is not None
+    return Quote("STK", bid, ask, float(bid_size or 0), float(ask_size or 0), at)
+
+
+def option_quote(
+    contract_id: int, ib_con_id: int | None, expiry: date, strike: float, right: str,
+    bid: float | None, ask: float | None, bid_size: float | None, ask_size: float | None,
+    at: datetime | None,
+) -> Quote | None:  # fmt: skip
+    """An option leg's quote, or None when it does not qualify (one-sided, crossed...)."""
+    if at is None or not _two_sided(bid, ask, bid_size, ask_size):
+        return None
+    assert bid is not None and ask is not None
+    return Quote(right, bid, ask, float(bid_size or 0), float(ask_size or 0), at,
+                 contract_id, ib_con_id, expiry, strike)  # fmt: skip
+
+
 def _two_sided(
     bid: float | None, ask: float | None, bid_size: float | None, ask_size: float | None
 ) -> bool:
@@ -122,13 +165,10 @@ def _two_sided(
     )  # fmt: skip
 
 
-def _option(q: ContractQuote) -> _Quote | None:
-    if q.time is None or not _two_sided(q.bid_price, q.ask_price, q.bid_size, q.ask_size):
-        return None
-    assert q.bid_price is not None and q.ask_price is not None
-    return _Quote(
-        q.option_type, q.bid_price, q.ask_price, float(q.bid_size or 0), float(q.ask_size or 0),
-        q.time, q.contract_id, q.ib_con_id, q.expiration_date, float(q.strike_price),
+def _option(q: ContractQuote) -> Quote | None:
+    return option_quote(
+        q.contract_id, q.ib_con_id, q.expiration_date, float(q.strike_price), q.option_type,
+        q.bid_price, q.ask_price, q.bid_size, q.ask_size, q.time,
     )  # fmt: skip
 
 
@@ -177,61 +217,67 @@ class Scanner:
     def scan(self, snapshot: ChainSnapshot) -> list[Finding]:
         """Every opportunity of the state at ``snapshot.as_of`` reaching the minimum edge and
         size, in the order conversions, reversals, boxes, calendars."""
-        chain: dict[date, dict[tuple[float, str], _Quote]] = {}
-        for q in snapshot.quotes:
-            quote = _option(q)
+        u = snapshot.underlying
+        stock = None
+        if u is not None:
+            stock = stock_quote(u.bid_price, u.ask_price, u.bid_size, u.ask_size, u.time)
+        instant = Instant(snapshot.symbol, snapshot.underlying_id, snapshot.as_of,
+                          u.price if u is not None else None)  # fmt: skip
+        return self.scan_quotes(instant, (_option(q) for q in snapshot.quotes), stock)
+
+    def scan_quotes(
+        self, at: Instant, options: Iterable[Quote | None], stock: Quote | None
+    ) -> list[Finding]:
+        """:meth:`scan` on already qualified quotes (None: a contract that does not)."""
+        chain: dict[date, dict[tuple[float, str], Quote]] = {}
+        for quote in options:
             if quote is not None:
                 assert quote.expiry is not None and quote.strike is not None
                 chain.setdefault(quote.expiry, {})[(quote.strike, quote.right)] = quote
-        stock = self._stock(snapshot)
         found: list[Finding] = []
         kinds = self.config.kinds
         expiries = sorted(chain)
         for expiry in expiries:
             legs = chain[expiry]
             if stock is not None and ("conversion" in kinds or "reversal" in kinds):
-                found.extend(self._synthetics(snapshot, expiry, legs, stock))
+                found.extend(self._synthetics(at, expiry, legs, stock))
             if "box" in kinds:
-                found.extend(self._boxes(snapshot, expiry, legs))
+                found.extend(self._boxes(at, expiry, legs))
         if "calendar" in kinds:
             for i, near in enumerate(expiries):
                 for far in expiries[i + 1 :]:
-                    found.extend(self._calendars(snapshot, near, far, chain[near], chain[far]))
+                    found.extend(self._calendars(at, near, far, chain[near], chain[far]))
         order = {k: n for n, k in enumerate(KINDS)}
         found.sort(key=lambda f: order[f.kind])
         return found
 
-    def _stock(self, snapshot: ChainSnapshot) -> _Quote | None:
-        u = snapshot.underlying
-        if u is None or not _two_sided(u.bid_price, u.ask_price, u.bid_size, u.ask_size):
-            return None
-        assert u.bid_price is not None and u.ask_price is not None
-        return _Quote("STK", u.bid_price, u.ask_price, float(u.bid_size or 0),
-                      float(u.ask_size or 0), u.time)  # fmt: skip
-
     def _synthetics(
-        self, snap: ChainSnapshot, expiry: date, legs: dict[tuple[float, str], _Quote],
-        stock: _Quote,
+        self, snap: Instant, expiry: date, legs: dict[tuple[float, str], Quote],
+        stock: Quote,
     ) -> Iterable[Finding]:  # fmt: skip
         years = self.years(snap.symbol, expiry, snap.as_of)
         df = math.exp(-self.config.rate * years)
         pv = self.pv_dividends(snap.symbol, expiry, snap.as_of)
         european = snap.symbol in self.config.european_symbols
+        fees = self.config.fees.of(2, SHARES)
+        floor = self.config.min_edge - 1e-9  # a cheap test first; _priced decides exactly
         for (strike, right), call in legs.items():
             put = legs.get((strike, "P")) if right == "C" else None
             if put is None:
                 continue
-            if "conversion" in self.config.kinds:
+            conversion = SHARES * (call.bid - put.ask - stock.ask + strike * df) - fees
+            if "conversion" in self.config.kinds and conversion >= floor:
                 sides = ((stock, "BUY"), (put, "BUY"), (call, "SELL"))
                 yield from self._priced("conversion", snap, sides, (strike,), False, df, pv,
                                         european, years)  # fmt: skip
-            if "reversal" in self.config.kinds:
+            reversal = SHARES * (stock.bid + put.bid - call.ask - strike - pv) - fees
+            if "reversal" in self.config.kinds and reversal >= floor:
                 sides = ((stock, "SELL"), (put, "SELL"), (call, "BUY"))
                 yield from self._priced("reversal", snap, sides, (strike,), False, df, pv,
                                         european, years)  # fmt: skip
 
     def _boxes(
-        self, snap: ChainSnapshot, expiry: date, legs: dict[tuple[float, str], _Quote]
+        self, snap: Instant, expiry: date, legs: dict[tuple[float, str], Quote]
     ) -> Iterable[Finding]:
         strikes = sorted(k for (k, r) in legs if r == "C" and (k, "P") in legs)
         if len(strikes) < 2:
@@ -267,8 +313,8 @@ class Scanner:
                                         long_box, df, pv, european, years)  # fmt: skip
 
     def _calendars(
-        self, snap: ChainSnapshot, near: date, far: date,
-        near_legs: dict[tuple[float, str], _Quote], far_legs: dict[tuple[float, str], _Quote],
+        self, snap: Instant, near: date, far: date,
+        near_legs: dict[tuple[float, str], Quote], far_legs: dict[tuple[float, str], Quote],
     ) -> Iterable[Finding]:  # fmt: skip
         european = snap.symbol in self.config.european_symbols
         years = self.years(snap.symbol, near, snap.as_of)
@@ -284,7 +330,7 @@ class Scanner:
                                     european, years)  # fmt: skip
 
     def _priced(
-        self, kind: str, snap: ChainSnapshot, sides: Sequence[tuple[_Quote, str]],
+        self, kind: str, snap: Instant, sides: Sequence[tuple[Quote, str]],
         strikes: tuple[float, ...], long_box: bool, df: float, pv: float, european: bool,
         years: float,
     ) -> Iterable[Finding]:  # fmt: skip
@@ -312,8 +358,8 @@ class Scanner:
         dividend_cost = SHARES * pv if kind == "reversal" or short_box else 0.0
         early = not european and any(leg.side == "SELL" for leg in legs if leg.right != "STK")
         stock_price = next((leg.price for leg in legs if leg.right == "STK"), None)
-        if stock_price is None and snap.underlying is not None:
-            stock_price = snap.underlying.price
+        if stock_price is None:
+            stock_price = snap.stock_price
         yield Finding(
             kind, snap.symbol, snap.underlying_id, snap.as_of, snap.as_of, legs, edge, edge,
             fees, net_credit, SHARES * settle, cost_basis, roi, implied, size, years, early,

@@ -28,10 +28,10 @@ from _common import open_database
 from alc_data import Database
 from alc_data.ib.sim import SimClock, SimConfig, SimServer
 from alc_data.ib.sim.instruments import OptionSpec
-from alc_data.ib.sim.scenario import Scenario, load_scenario, parse_scenario
+from alc_data.ib.sim.scenario import Leg, Scenario, load_scenario, parse_scenario
 from alc_data.repositories import OptionTick, StockTick
 from alc_data.repositories.writers import StockTickWriter, TickWriter
-from alc_data.scan import FeeModel, ScanConfig, run_scan, score
+from alc_data.scan import FeeModel, Finding, ScanConfig, run_scan, score
 
 OPEN = datetime(2026, 11, 18, 14, 30, tzinfo=UTC)  # Wednesday 09:30 New York
 
@@ -114,6 +114,30 @@ async def _write(db: Database, sim: SimServer, options: list[OptionSpec], second
     return ticks.counts.written + stocks.counts.written
 
 
+def _sibling(f: Finding, planted: list[dict[str, Any]]) -> str | None:
+    """The planted entry a finding shares a moved contract with while it is planted."""
+    ids = {leg.ib_con_id for leg in f.legs}
+    for p in planted:
+        moved = {leg["con_id"] for leg in p["legs"] if leg["moved"]}
+        start, end = datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
+        if ids & moved and f.first_seen < end and f.last_seen >= start:
+            return str(p["id"])
+    return None
+
+
+def _sim_edge(sim: SimServer, f: Finding) -> float:
+    """The finding's edge as the simulator computes it for its quotes at first sight."""
+    assert sim.planter is not None
+    pairs: list[Any] = []
+    for leg in f.legs:
+        if leg.right == "STK":
+            pairs.append((Leg("STK", leg.side), sim.model.underlyings_by_symbol("SPY")))
+        else:
+            spec = sim.model.contract(int(leg.ib_con_id or 0))
+            pairs.append((Leg(leg.right, leg.side, leg.expiry, leg.strike), spec))
+    return sim.planter.combination_edge(f.kind, tuple(pairs), f.first_seen.timestamp())
+
+
 async def main(args: argparse.Namespace) -> None:
     seconds = int(args.hours * 3600)
     clock = SimClock(OPEN)
@@ -160,7 +184,13 @@ async def main(args: argparse.Namespace) -> None:
             print(f"  missed {ident}")
         for ident in k.found_below:
             print(f"  found below the minimum edge: {ident}")
-        for f in k.false_findings[:5]:
+        siblings = [f for f in k.false_findings if _sibling(f, planted)]
+        if siblings:
+            confirmed = sum(1 for f in siblings if _sim_edge(sim, f) >= args.min_edge - 0.005)
+            print(f"  {len(siblings)} false findings share a moved contract with a planted "
+                  f"entry in its window; the simulator's own edge confirms {confirmed} of them "
+                  "(siblings its sampled interaction check did not list)")  # fmt: skip
+        for f in [f for f in k.false_findings if not _sibling(f, planted)][:5]:
             print(f"  false: {json.dumps(f.to_json())[:300]}")
     print(f"perfect: {result.perfect}")
     print(

@@ -5,56 +5,20 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
 
 from alc_data import Database
 from alc_data.errors import DataError
-from alc_data.repositories import OptionTick, Repositories, StockTick
+from alc_data.repositories import Repositories
 from alc_data.scan import EpisodeTracker, FeeModel, ScanConfig, Scanner, run_scan
-from tests.support.scanning import AS_OF, FAR, NEAR
+from tests.support.scanning import AS_OF, STEP, seed_chain
 
 CONFIG = ScanConfig(fees=FeeModel(per_contract=0.65, per_share=0.005), min_edge=0.5)
-#: (expiry, strike, right) -> (bid, ask) at the three instants; the conversion at 100 lasts
-#: two instants, the calendar from the third on, no box (100, 110) at any.
-QUOTES = {
-    (NEAR, 100, "C"): [(2.50, 2.52), (2.50, 2.52), (2.45, 2.47)],
-    (NEAR, 100, "P"): [(2.40, 2.42), (2.40, 2.42), (2.46, 2.48)],
-    (NEAR, 110, "C"): [(0.10, 0.12)] * 3,
-    (NEAR, 110, "P"): [(10.02, 10.15)] * 3,
-    (FAR, 100, "C"): [(2.60, 2.62), (2.60, 2.62), (2.30, 2.32)],
-}
-STEP = timedelta(seconds=1)
-
-
-async def _seed(db: Database) -> int:
-    async with db.session() as session:
-        sql = "INSERT INTO underlying_securities (symbol) VALUES ('SPY') RETURNING id"
-        uid = int((await session.execute(text(sql))).scalar_one())
-        ids = {}
-        for n, (expiry, strike, right) in enumerate(QUOTES):
-            ids[(expiry, strike, right)] = int((await session.execute(text(
-                "INSERT INTO option_chains (underlying_id, expiration_date, strike_price, "
-                "option_type, trading_class, contract_symbol, ib_con_id) VALUES "
-                "(:u, :e, :k, :r, 'SPY', :s, :c) RETURNING id"),
-                {"u": uid, "e": expiry, "k": strike, "r": right, "s": f"SPY{n}", "c": 9000 + n},
-            )).scalar_one())  # fmt: skip
-        repos = Repositories(session)
-        ticks = [
-            OptionTick(ids[key], AS_OF + k * STEP, bid, ask, None, 10, 10)
-            for key, series in QUOTES.items() for k, (bid, ask) in enumerate(series)
-        ]  # fmt: skip
-        await repos.ticks.add_many(ticks)
-        stock = [StockTick(uid, AS_OF + k * STEP, 100.01, 100.00, 100.02, 500, 500)
-                 for k in range(3)]  # fmt: skip
-        await repos.stock_ticks.add_many(stock)
-    return uid
 
 
 async def test_live_and_historical_paths_find_the_same(db: Database) -> None:
-    await _seed(db)
+    await seed_chain(db)
     start, end = AS_OF, AS_OF + 4 * STEP
     run = await run_scan(db, ["SPY"], start=start, end=end, config=CONFIG, every=STEP)
     scanner, tracker, live = Scanner(CONFIG), EpisodeTracker(), []
@@ -89,7 +53,7 @@ async def test_live_and_historical_paths_find_the_same(db: Database) -> None:
 
 
 async def test_a_failed_replay_marks_the_run_failed(db: Database) -> None:
-    await _seed(db)
+    await seed_chain(db)
     with pytest.raises(DataError):
         await run_scan(db, ["SPY", "NOPE"], start=AS_OF, end=AS_OF + STEP, config=CONFIG)
     async with db.raw() as conn:

@@ -13,16 +13,18 @@ import asyncio
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alc_data.arbitrage_edges import KINDS
-from alc_data.config import load_settings
+from alc_data.config import Settings
 from alc_data.db.database import Database
 from alc_data.errors import ConfigError
 from alc_data.scan.fees import DEFAULT_FEES, load_fees
 from alc_data.scan.findings import FindingLeg
-from alc_data.scan.runs import ScanRun, run_scan
 from alc_data.scan.scanner import ScanConfig
+
+if TYPE_CHECKING:
+    from alc_data.scan.runs import ScanRun
 
 __all__ = ["register", "render_summary", "run_scan_command"]
 
@@ -54,7 +56,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         f"${DEFAULT_FEES.per_contract}/contract, ${DEFAULT_FEES.per_share}/share",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(func=run_scan_command)
+    parser.set_defaults(handler=run_scan_command)
     return parser
 
 
@@ -77,12 +79,13 @@ def _config(args: argparse.Namespace) -> ScanConfig:
     )  # fmt: skip
 
 
-def run_scan_command(args: argparse.Namespace) -> int:
-    """Run the command; returns the exit code."""
+def run_scan_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the command (``settings``: built once by :func:`alc_data.cli.main`); returns the
+    exit code."""
     if args.end <= args.start:
         raise ConfigError("--end must be after --start")
     config = _config(args)
-    run = asyncio.run(_run(args, config))
+    run = asyncio.run(_run(settings, args, config))
     if args.json:
         out = {
             "run_id": str(run.run_id), "states": run.states, "seconds": run.seconds,
@@ -95,13 +98,14 @@ def run_scan_command(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run(args: argparse.Namespace, config: ScanConfig) -> ScanRun:
+async def _run(settings: Settings, args: argparse.Namespace, config: ScanConfig) -> ScanRun:
+    from alc_data.scan.runs import run_scan  # pyarrow loads only when a scan runs
+
     def progress(symbol: str, states: int, at: datetime) -> None:
         if states % 500 == 0:
             print(f"\r{symbol}: {states} states, at {at:%Y-%m-%d %H:%M:%S}", end="",
                   file=sys.stderr, flush=True)  # fmt: skip
 
-    settings = load_settings()
     async with Database.from_settings(settings) as db:
         run = await run_scan(
             db, args.symbols, start=args.start, end=args.end, config=config,

@@ -10,7 +10,7 @@ the two paths to the same findings.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -18,7 +18,6 @@ import pyarrow as pa
 
 from alc_data.db.source_filter import source_filter
 from alc_data.read import schemas
-from alc_data.read.day_streams import epoch_micros
 from alc_data.read.literals import int_literal, time_literal
 from alc_data.read.replay import Replay
 from alc_data.scan.findings import Finding
@@ -27,6 +26,13 @@ from alc_data.scan.scanner import Instant, Quote, Scanner, option_quote, stock_q
 __all__ = ["StateScanner"]
 
 _NEW_YORK = ZoneInfo("America/New_York")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def epoch_micros(at: datetime) -> int:
+    """Microseconds since the Unix epoch (exact)."""
+    return (at - _EPOCH) // _MICRO
 
 
 class StateScanner:

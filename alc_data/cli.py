@@ -357,11 +357,13 @@ def _register_command_groups(commands: Any) -> None:
     from alc_data.ib.sim.cli import register as register_sim
     from alc_data.importers.cli import register as register_import
     from alc_data.loader.cli import register as register_load_history
+    from alc_data.scan.cli import register as register_scan
     from alc_data.validation.cli import register as register_validate
 
     register_collect(commands)
     register_import(commands)
     register_load_history(commands)
+    register_scan(commands)
     register_sim(commands)
     register_validate(commands)
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from alc_data.arbitrage_edges import settlement
 from alc_data.ib.sim.scenario import Fees, Leg
 
 __all__ = ["PricedLeg", "is_long_box", "settlement_per_share", "strategy_edge"]
@@ -61,20 +62,13 @@ def is_long_box(legs: Sequence[Leg]) -> bool:
 def settlement_per_share(
     kind: str, legs: Sequence[Leg], *, df: float, pv_dividends: float, european: bool
 ) -> float:
-    """The worst-case present value per share the position settles for (see the module)."""
-    strikes = sorted({leg.strike for leg in legs if leg.strike is not None})
-    if kind == "conversion":
-        return strikes[0] * df
-    if kind == "reversal":
-        return -(strikes[0] + pv_dividends)
-    if kind == "box":
-        width = strikes[-1] - strikes[0]
-        if is_long_box(legs):
-            return width * df
-        if european:
-            return -width * df
-        return -width - max(strikes[0] * (1.0 - df), pv_dividends)
-    return 0.0
+    """The worst-case present value per share the position settles for (see the module and
+    :func:`alc_data.arbitrage_edges.settlement`, which the scanner shares)."""
+    strikes = tuple(sorted({leg.strike for leg in legs if leg.strike is not None}))
+    return settlement(
+        kind, strikes, long_box=is_long_box(legs), df=df, pv_dividends=pv_dividends,
+        european=european,
+    )  # fmt: skip
 
 
 def strategy_edge(

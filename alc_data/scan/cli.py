@@ -38,7 +38,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "arbitrages at executable prices after fees, log them in arbitrage_opportunities "
         "under one backtest_runs row, and print a summary.",
     )
-    parser.add_argument("symbols", nargs="+", metavar="SYMBOL")
+    parser.add_argument(
+        "symbols", nargs="+", metavar="SYMBOL", help="underlyings to scan (e.g. SPY)"
+    )
     parser.add_argument("--start", required=True, type=_time, help="ISO time with a zone")
     parser.add_argument("--end", required=True, type=_time, help="ISO time with a zone")
     parser.add_argument("--source", help="the data source (default: the one in the window)")

@@ -175,6 +175,7 @@ def test_every_command_has_complete_help() -> None:
         ("db", "upgrade"), ("db", "downgrade"), ("db", "current"), ("db", "check"),
         ("db", "status"), ("db", "maintain"), ("db", "psql"), ("demo",), ("collect",),
         ("load-history",), ("validate",), ("stats",), ("report",), ("sim", "serve"),
+        ("sim", "planted"), ("import",), ("scan",),
     }  # fmt: skip
     assert expected <= set(commands)
     for path, parser in commands.items():
